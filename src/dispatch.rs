@@ -1,0 +1,146 @@
+//! Busybox-style dispatch: the applet comes from the basename of argv[0]
+//! (`knock`, `knock-rotate`) or, for `knock-rotator`, from the first
+//! argument, where any unambiguous prefix works (`gen`, `gene`).
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+
+use crate::applet::{APPLETS, Applet, Ctx};
+use crate::cli;
+use crate::error::{Error, Result, quote};
+use crate::settings::Env;
+
+pub const MAIN_NAME: &str = "knock-rotator";
+
+/// Version line: version, git commit and target triple, stamped by build.rs.
+pub fn version() -> String {
+    format!(
+        "{MAIN_NAME} {} (commit {}, {})\n",
+        env!("CARGO_PKG_VERSION"),
+        env!("KNOCK_ROTATOR_COMMIT"),
+        env!("KNOCK_ROTATOR_TARGET")
+    )
+}
+
+pub fn main() -> i32 {
+    let env = Env::capture();
+    let mut args = std::env::args_os();
+    let argv0 = args.next().unwrap_or_default();
+    let name = basename(&argv0);
+    let rest: Vec<OsString> = args.collect();
+    let (prog, result) = match APPLETS.iter().find(|a| a.link == Some(name.as_str())) {
+        Some(applet) => (name.clone(), run_applet(applet, name.clone(), env, rest)),
+        None => (MAIN_NAME.to_string(), run_main(env, rest)),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{prog}: {e}");
+            e.code()
+        }
+    }
+}
+
+fn basename(argv0: &OsString) -> String {
+    let bytes = argv0.as_bytes();
+    let base = bytes.rsplit(|&b| b == b'/').next().unwrap_or(bytes);
+    String::from_utf8_lossy(base).into_owned()
+}
+
+fn run_applet(applet: &Applet, prog: String, env: Env, args: Vec<OsString>) -> Result<()> {
+    let ctx = Ctx { env, prog };
+    (applet.run)(&ctx, lexopt::Parser::from_args(args))
+}
+
+fn run_main(env: Env, args: Vec<OsString>) -> Result<()> {
+    let mut args = args.into_iter();
+    let Some(first) = args.next() else {
+        eprint!("{}", usage());
+        return Err(Error::usage("no applet given"));
+    };
+    let first_text = first.to_string_lossy();
+    match first_text.as_ref() {
+        "-h" | "--help" => return cli::out(&usage()),
+        "-V" | "--version" => return cli::out(&version()),
+        "help" => {
+            return match args.next() {
+                None => cli::out(&usage()),
+                Some(name) => cli::out(find(&name.to_string_lossy())?.usage),
+            };
+        }
+        s if s.starts_with('-') => {
+            return Err(Error::usage(format!(
+                "unknown option {}; an applet comes first (see '{MAIN_NAME} --help')",
+                quote(s)
+            )));
+        }
+        _ => {}
+    }
+    let applet = find(&first_text)?;
+    run_applet(
+        applet,
+        format!("{MAIN_NAME} {}", applet.name),
+        env,
+        args.collect(),
+    )
+}
+
+/// The applet named `name` or uniquely prefixed by it.
+pub fn find(name: &str) -> Result<&'static Applet> {
+    if let Some(a) = APPLETS.iter().find(|a| a.name == name) {
+        return Ok(a);
+    }
+    let matches: Vec<&Applet> = if name.is_empty() {
+        Vec::new()
+    } else {
+        APPLETS
+            .iter()
+            .filter(|a| a.name.starts_with(name))
+            .collect()
+    };
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => Err(Error::usage(format!(
+            "unknown applet {}; applets: {}",
+            quote(name),
+            names()
+        ))),
+        many => Err(Error::usage(format!(
+            "{} is ambiguous: {}",
+            quote(name),
+            many.iter().map(|a| a.name).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+fn names() -> String {
+    APPLETS
+        .iter()
+        .map(|a| a.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn usage() -> String {
+    let mut s = format!(
+        "Usage: {MAIN_NAME} APPLET [ARGS...]\n       {MAIN_NAME} --help | --version\n\n\
+         Rotating port-knock sequences for knockd.\n\nApplets:\n"
+    );
+    for a in APPLETS {
+        s.push_str(&format!("  {:<10} {}\n", a.name, a.summary));
+    }
+    s.push_str(&format!(
+        "\nAny unambiguous prefix of an applet works. Run '{MAIN_NAME} APPLET --help' for its options.\n"
+    ));
+    let links: Vec<String> = APPLETS
+        .iter()
+        .filter_map(|a| a.link.map(|l| format!("'{l}' runs {}", a.name)))
+        .collect();
+    if !links.is_empty() {
+        s.push_str(&format!(
+            "Installed under another name: {}.\n",
+            links.join(", ")
+        ));
+    }
+    s
+}

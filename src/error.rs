@@ -1,0 +1,96 @@
+//! The one error type: a single line a user can act on, and an exit status.
+//!
+//! Messages name the variable, flag, file or line at fault and quote the bad
+//! value, except the secret, which is never quoted.
+
+use std::fmt;
+
+/// Exit status for bad input: arguments, environment, configuration files.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit status for an operation that failed: a send, a write, a reload.
+pub const EXIT_FAILURE: i32 = 1;
+
+#[derive(Debug)]
+pub struct Error {
+    msg: String,
+    code: i32,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// Bad input (exit status 2).
+    pub fn usage(msg: impl Into<String>) -> Self {
+        Error {
+            msg: one_line(msg.into()),
+            code: EXIT_USAGE,
+        }
+    }
+
+    /// A failed operation (exit status 1).
+    pub fn failure(msg: impl Into<String>) -> Self {
+        Error {
+            msg: one_line(msg.into()),
+            code: EXIT_FAILURE,
+        }
+    }
+
+    /// A failed system call on `what` (a path, a host), with the OS reason.
+    pub fn io(what: impl fmt::Display, err: impl Into<std::io::Error>) -> Self {
+        Error::failure(format!("{what}: {}", describe_io(&err.into())))
+    }
+
+    pub fn code(&self) -> i32 {
+        self.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.msg
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// std's io::Error Display appends " (os error N)"; users want the words.
+pub fn describe_io(err: &std::io::Error) -> String {
+    let s = err.to_string();
+    match s.find(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// Quote a user-supplied value for an error message, escaping anything that
+/// would break the one-line promise or hide in a terminal.
+pub fn quote(value: impl AsRef<[u8]>) -> String {
+    let mut out = String::from("'");
+    for chunk in value.as_ref().utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\'' => out.push_str("\\'"),
+                '\\' => out.push_str("\\\\"),
+                c if c.is_control() => out.extend(c.escape_default()),
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out.push('\'');
+    out
+}
+
+fn one_line(msg: String) -> String {
+    if msg.contains(['\n', '\r']) {
+        msg.replace(['\n', '\r'], " ")
+    } else {
+        msg
+    }
+}

@@ -1,0 +1,160 @@
+//! The shared secret: where it comes from, and how it is kept.
+//!
+//! Sources, in order: `KNOCKD_ROTATOR_SECRET` or `KNOCKD_ROTATOR_SECRET_FILE`
+//! (never both), else the systemd credential `knock-rotator-secret`
+//! (`LoadCredential=knock-rotator-secret:/etc/knock-rotator/secret`).
+//! A secret file readable or writable by group or others is refused, as ssh
+//! refuses a loose private key.
+
+use std::ffi::OsStr;
+use std::fmt;
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use crate::error::{Error, Result, quote};
+
+pub const SECRET_VAR: &str = "KNOCKD_ROTATOR_SECRET";
+pub const SECRET_FILE_VAR: &str = "KNOCKD_ROTATOR_SECRET_FILE";
+pub const CREDENTIAL_NAME: &str = "knock-rotator-secret";
+/// The original requires at least 10 characters (Unicode scalar values).
+pub const MIN_CHARS: usize = 10;
+/// A secret file larger than this is a mistake (a key store, a log).
+const MAX_FILE_BYTES: u64 = 64 * 1024;
+
+/// Secret bytes, zeroed when dropped; never printed, not even by `{:?}`.
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Secret(bytes)
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        wipe(&mut self.0);
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+/// Overwrite with zeros in a way the optimiser may not remove.
+pub fn wipe(buf: &mut [u8]) {
+    for b in buf.iter_mut() {
+        // SAFETY: `b` is a valid, aligned, exclusive reference.
+        unsafe { std::ptr::write_volatile(b, 0) };
+    }
+    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Pick the secret from the captured environment and check it.
+pub fn load(
+    value: Option<&OsStr>,
+    file: Option<&OsStr>,
+    credentials_dir: Option<&OsStr>,
+) -> Result<Secret> {
+    let (secret, origin) = match (value, file) {
+        (Some(_), Some(_)) => {
+            return Err(Error::usage(format!(
+                "{SECRET_VAR} and {SECRET_FILE_VAR} are both set; set only one"
+            )));
+        }
+        (Some(v), None) => (Secret::new(v.as_bytes().to_vec()), SECRET_VAR.to_string()),
+        (None, Some(path)) => {
+            if path.is_empty() {
+                return Err(Error::usage(format!("{SECRET_FILE_VAR} is set but empty")));
+            }
+            let path = Path::new(path);
+            let origin = format!("{SECRET_FILE_VAR}: {}", quote(path.as_os_str().as_bytes()));
+            (read_file(path, &origin)?, origin)
+        }
+        (None, None) => {
+            let cred = credentials_dir
+                .filter(|d| !d.is_empty())
+                .map(|d| Path::new(d).join(CREDENTIAL_NAME))
+                .filter(|p| p.exists());
+            match cred {
+                Some(path) => {
+                    let origin =
+                        format!("systemd credential {}", quote(path.as_os_str().as_bytes()));
+                    (read_file(&path, &origin)?, origin)
+                }
+                None => {
+                    return Err(Error::usage(format!(
+                        "{SECRET_VAR} is not set (nor {SECRET_FILE_VAR}, nor a systemd credential \
+                         '{CREDENTIAL_NAME}')"
+                    )));
+                }
+            }
+        }
+    };
+    check(&secret, &origin)?;
+    Ok(secret)
+}
+
+fn check(secret: &Secret, origin: &str) -> Result<()> {
+    let text = std::str::from_utf8(secret.expose())
+        .map_err(|_| Error::usage(format!("{origin}: the secret is not valid UTF-8")))?;
+    let chars = text.chars().count();
+    if chars < MIN_CHARS {
+        return Err(Error::usage(format!(
+            "{origin}: the secret is too short ({chars} characters, at least {MIN_CHARS})"
+        )));
+    }
+    Ok(())
+}
+
+/// Read a secret file: owner-only, regular, small; one trailing newline
+/// (`\n` or `\r\n`) is dropped, since editors and `echo` add one.
+fn read_file(path: &Path, origin: &str) -> Result<Secret> {
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(origin, e))?;
+    // Check the file we opened, not the path, so a swap cannot slip past.
+    let meta = f.metadata().map_err(|e| Error::io(origin, e))?;
+    if !meta.is_file() {
+        return Err(Error::usage(format!("{origin}: not a regular file")));
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(Error::usage(format!(
+            "{origin}: readable or writable by group or others (mode {mode:04o}); \
+             run chmod 600 on it"
+        )));
+    }
+    let euid = rustix::process::geteuid().as_raw();
+    if meta.uid() != euid && meta.uid() != 0 {
+        return Err(Error::usage(format!(
+            "{origin}: owned by uid {}, not by you (uid {euid}) or root",
+            meta.uid()
+        )));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(Error::usage(format!(
+            "{origin}: larger than {MAX_FILE_BYTES} bytes"
+        )));
+    }
+    let mut buf = Vec::with_capacity(meta.len() as usize + 1);
+    let read = (&mut f).take(MAX_FILE_BYTES + 1).read_to_end(&mut buf);
+    let mut secret = Secret::new(buf);
+    read.map_err(|e| Error::io(origin, e))?;
+    let v = &mut secret.0;
+    if v.ends_with(b"\r\n") {
+        let n = v.len();
+        v[n - 2..].fill(0);
+        v.truncate(n - 2);
+    } else if v.ends_with(b"\n") {
+        let n = v.len();
+        v[n - 1] = 0;
+        v.truncate(n - 1);
+    }
+    Ok(secret)
+}

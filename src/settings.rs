@@ -1,0 +1,296 @@
+//! Settings from the environment, exactly the original's variables.
+//!
+//! The environment is captured once at start ([`Env::capture`]) and the
+//! secret is then removed from this process's environment, so that no child
+//! we ever run can inherit it.
+
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+
+use crate::error::{Error, Result, quote};
+use crate::ports::PortSet;
+use crate::secret::{self, SECRET_FILE_VAR, SECRET_VAR, Secret};
+
+pub const LENGTH_VAR: &str = "KNOCKD_ROTATOR_LENGTH";
+pub const PERIOD_VAR: &str = "KNOCKD_ROTATOR_PERIOD_MODULO";
+pub const PORT_MODULO_VAR: &str = "KNOCKD_ROTATOR_PORT_MODULO";
+pub const PROTO_MODULO_VAR: &str = "KNOCKD_ROTATOR_PROTO_MODULO";
+pub const PORTS_VAR: &str = "KNOCKD_ROTATOR_PORTS";
+pub const SERVER_INTERVAL_VAR: &str = "KNOCKD_ROTATOR_SERVER_INTERVAL";
+pub const ALLOW_WEAK_VAR: &str = "KNOCKD_ROTATOR_ALLOW_WEAK";
+const CREDENTIALS_DIR_VAR: &str = "CREDENTIALS_DIRECTORY";
+
+pub const DEFAULT_LENGTH: u32 = 10;
+pub const DEFAULT_PERIOD: u64 = 21600;
+pub const DEFAULT_SERVER_INTERVAL: u64 = 3600;
+/// knockd refuses a sequence of more than 32 ports, so a longer one could
+/// never open a door.
+pub const MAX_LENGTH: u32 = 32;
+/// The weak-settings policy (later upstream versions): at least 5 knocks
+/// and 40 bits; `KNOCKD_ROTATOR_ALLOW_WEAK=1` overrides both.
+pub const MIN_LENGTH: u32 = 5;
+pub const MIN_BITS: f64 = 40.0;
+
+/// The variables we read, captured at start.
+#[derive(Debug, Default, Clone)]
+pub struct Env {
+    vars: BTreeMap<String, OsString>,
+}
+
+impl Env {
+    /// Read our variables and remove the secret from the process
+    /// environment. Call before any thread is started.
+    pub fn capture() -> Self {
+        let vars = std::env::vars_os()
+            .filter_map(|(k, v)| {
+                let k = k.into_string().ok()?;
+                (k.starts_with("KNOCKD_ROTATOR_") || k == CREDENTIALS_DIR_VAR).then_some((k, v))
+            })
+            .collect();
+        // SAFETY: called from main before any other thread exists.
+        unsafe { std::env::remove_var(SECRET_VAR) };
+        Env { vars }
+    }
+
+    /// An environment made of the given pairs (tests, benches).
+    pub fn from_pairs<K: Into<String>, V: Into<OsString>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Env {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&OsStr> {
+        self.vars.get(name).map(|v| v.as_os_str())
+    }
+
+    /// A variable as UTF-8 text; `None` when unset.
+    pub fn text(&self, name: &str) -> Result<Option<&str>> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => v.to_str().map(Some).ok_or_else(|| {
+                Error::usage(format!(
+                    "{name}: {} is not valid UTF-8",
+                    quote(v.as_encoded_bytes())
+                ))
+            }),
+        }
+    }
+
+    /// A whole number in `min..=max`, or `default` when unset.
+    pub fn number(&self, name: &str, default: u64, min: u64, max: u64) -> Result<u64> {
+        match self.text(name)? {
+            None => Ok(default),
+            Some(s) => {
+                parse_number(s, min, max).map_err(|why| Error::usage(format!("{name}: {why}")))
+            }
+        }
+    }
+}
+
+/// Parse a whole decimal number in `min..=max`; the error says why, quoting
+/// the text.
+pub fn parse_number(s: &str, min: u64, max: u64) -> std::result::Result<u64, String> {
+    let n = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        s.parse::<u64>().ok()
+    } else {
+        None
+    };
+    match n {
+        Some(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{} is not a whole number from {min} to {max}",
+            quote(s)
+        )),
+    }
+}
+
+/// Parse a signed whole decimal number (`-3`, `+2`, `7`).
+pub fn parse_signed(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse::<i64>().ok()
+}
+
+/// Everything the derivation needs.
+#[derive(Debug)]
+pub struct Settings {
+    pub secret: Secret,
+    /// Knocks per sequence.
+    pub length: u32,
+    /// Period length in seconds.
+    pub period: u64,
+    /// Protocol selector: 0 = all tcp; else tcp iff `port % modulo == 0`.
+    pub proto_modulo: u64,
+    pub ports: PortSet,
+}
+
+impl Settings {
+    pub fn load(env: &Env) -> Result<Self> {
+        let length = env.number(LENGTH_VAR, DEFAULT_LENGTH.into(), 1, MAX_LENGTH.into())? as u32;
+        let period = env.number(PERIOD_VAR, DEFAULT_PERIOD, 1, u32::MAX.into())?;
+        let proto_modulo = proto_modulo(env)?;
+        let ports = match env.text(PORTS_VAR)? {
+            None => PortSet::legacy(),
+            Some(s) => PortSet::parse(PORTS_VAR, s)?,
+        };
+        check_strength(env, length, &ports)?;
+        let secret = secret::load(
+            env.get(SECRET_VAR),
+            env.get(SECRET_FILE_VAR),
+            env.get(CREDENTIALS_DIR_VAR),
+        )?;
+        Ok(Settings {
+            secret,
+            length,
+            period,
+            proto_modulo,
+            ports,
+        })
+    }
+
+    /// Bits of entropy in one sequence.
+    pub fn bits(&self) -> f64 {
+        f64::from(self.length) * self.ports.bits_per_port()
+    }
+}
+
+/// `KNOCKD_ROTATOR_PROTO_MODULO` is the later name of
+/// `KNOCKD_ROTATOR_PORT_MODULO`; both may be set only if they agree.
+fn proto_modulo(env: &Env) -> Result<u64> {
+    let max = u32::MAX.into();
+    let old = env
+        .text(PORT_MODULO_VAR)?
+        .map(|_| env.number(PORT_MODULO_VAR, 0, 0, max))
+        .transpose()?;
+    let new = env
+        .text(PROTO_MODULO_VAR)?
+        .map(|_| env.number(PROTO_MODULO_VAR, 0, 0, max))
+        .transpose()?;
+    match (old, new) {
+        (Some(a), Some(b)) if a != b => Err(Error::usage(format!(
+            "{PROTO_MODULO_VAR}={b} and {PORT_MODULO_VAR}={a} disagree; they are the same \
+             setting, so set only one"
+        ))),
+        (a, b) => Ok(b.or(a).unwrap_or(0)),
+    }
+}
+
+fn check_strength(env: &Env, length: u32, ports: &PortSet) -> Result<()> {
+    if allow_weak(env)? {
+        return Ok(());
+    }
+    let hint = format!("or set {ALLOW_WEAK_VAR}=1 to accept weak settings");
+    if length < MIN_LENGTH {
+        return Err(Error::usage(format!(
+            "{LENGTH_VAR}: {length} knocks are too few (at least {MIN_LENGTH}); raise it, {hint}"
+        )));
+    }
+    let bits = f64::from(length) * ports.bits_per_port();
+    if bits < MIN_BITS {
+        return Err(Error::usage(format!(
+            "{PORTS_VAR}: {length} knocks from {} ports give {bits:.1} bits, under the \
+             {MIN_BITS}-bit minimum; widen the list or raise {LENGTH_VAR}, {hint}",
+            ports.len()
+        )));
+    }
+    Ok(())
+}
+
+fn allow_weak(env: &Env) -> Result<bool> {
+    match env.text(ALLOW_WEAK_VAR)? {
+        None | Some("0") => Ok(false),
+        Some("1") => Ok(true),
+        Some(s) => Err(Error::usage(format!(
+            "{ALLOW_WEAK_VAR}: {} is neither 0 nor 1",
+            quote(s)
+        ))),
+    }
+}
+
+/// How often the server job runs (rotate's extra run near a boundary).
+pub fn server_interval(env: &Env) -> Result<u64> {
+    env.number(
+        SERVER_INTERVAL_VAR,
+        DEFAULT_SERVER_INTERVAL,
+        1,
+        u32::MAX.into(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        let mut v: Vec<(String, OsString)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        if !pairs
+            .iter()
+            .any(|(k, _)| k.starts_with("KNOCKD_ROTATOR_SECRET"))
+        {
+            v.push((SECRET_VAR.into(), "0123456789".into()));
+        }
+        Env::from_pairs(v)
+    }
+
+    #[test]
+    fn defaults() {
+        let s = Settings::load(&env(&[])).unwrap();
+        assert_eq!((s.length, s.period, s.proto_modulo), (10, 21600, 0));
+        assert_eq!(s.ports, PortSet::legacy());
+    }
+
+    #[test]
+    fn modulo_names() {
+        let m = |p: &[(&str, &str)]| Settings::load(&env(p)).map(|s| s.proto_modulo);
+        assert_eq!(m(&[(PORT_MODULO_VAR, "3")]).unwrap(), 3);
+        assert_eq!(m(&[(PROTO_MODULO_VAR, "4")]).unwrap(), 4);
+        assert_eq!(
+            m(&[(PROTO_MODULO_VAR, "4"), (PORT_MODULO_VAR, "4")]).unwrap(),
+            4
+        );
+        let e = m(&[(PROTO_MODULO_VAR, "4"), (PORT_MODULO_VAR, "2")]).unwrap_err();
+        assert!(e.message().contains("disagree"), "{e}");
+    }
+
+    #[test]
+    fn weak_policy() {
+        let e = Settings::load(&env(&[(LENGTH_VAR, "4")])).unwrap_err();
+        assert!(e.message().starts_with(LENGTH_VAR), "{e}");
+        let e = Settings::load(&env(&[(PORTS_VAR, "10000-10100"), (LENGTH_VAR, "5")])).unwrap_err();
+        assert!(e.message().starts_with(PORTS_VAR), "{e}");
+        assert!(Settings::load(&env(&[(LENGTH_VAR, "2"), (ALLOW_WEAK_VAR, "1")])).is_ok());
+        assert!(Settings::load(&env(&[(LENGTH_VAR, "2"), (ALLOW_WEAK_VAR, "yes")])).is_err());
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_number("0010", 1, 32), Ok(10));
+        for bad in [
+            "",
+            "0",
+            "-1",
+            "+1",
+            " 1",
+            "1.0",
+            "33",
+            "1e3",
+            "99999999999999999999999",
+        ] {
+            assert!(parse_number(bad, 1, 32).is_err(), "{bad}");
+        }
+        assert_eq!(parse_signed("-3"), Some(-3));
+        assert_eq!(parse_signed("+3"), Some(3));
+        assert_eq!(parse_signed("--3"), None);
+        assert_eq!(parse_signed("-"), None);
+    }
+}

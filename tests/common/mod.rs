@@ -1,0 +1,100 @@
+//! Shared helpers for the integration tests: run the real binary.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const SECRET: &str = "correct horse battery staple";
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_knock-rotator"))
+}
+
+/// A command for the binary with an empty environment but for `env`.
+pub fn cmd<K: AsRef<OsStr>, V: AsRef<OsStr>>(env: &[(K, V)]) -> Command {
+    cmd_at(&bin(), env)
+}
+
+pub fn cmd_at<K: AsRef<OsStr>, V: AsRef<OsStr>>(path: &Path, env: &[(K, V)]) -> Command {
+    let mut c = Command::new(path);
+    c.env_clear().stdin(Stdio::null());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(c: &mut Command) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = c.output().expect("spawn knock-rotator");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// Assert a clean failure: non-zero, nothing on stdout, one line on stderr
+/// containing `needle`, no panic.
+pub fn assert_refused(r: &Run, needle: &str, what: &str) {
+    assert_ne!(r.code, 0, "{what}: exit 0\nstdout: {}", r.stdout);
+    assert!(
+        r.stdout.is_empty(),
+        "{what}: stdout not empty: {}",
+        r.stdout
+    );
+    assert_eq!(
+        r.stderr.lines().count(),
+        1,
+        "{what}: stderr not one line: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(needle),
+        "{what}: stderr lacks {needle:?}: {}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("panicked"),
+        "{what}: panic: {}",
+        r.stderr
+    );
+}
+
+/// A scratch directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        let base = std::env::var_os("CARGO_TARGET_TMPDIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        let p = base.join(format!(
+            "{tag}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
