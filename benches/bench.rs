@@ -1,1 +1,188 @@
-fn main() {}
+//! `just bench` (= `cargo bench --bench bench`): whole-process figures for
+//! the real binary, plus in-process derivation throughput.
+//!
+//! `cargo bench --bench bench -- NAME...` runs only the named groups.
+
+use std::ffi::OsStr;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use knock_rotator::sequence;
+use knock_rotator::settings::{Env, Settings};
+
+const SECRET: &str = "correct horse battery staple";
+
+fn main() {
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let want = |name: &str| wanted.is_empty() || wanted.iter().any(|w| w == name);
+    println!("knock-rotator benchmarks ({})", env!("CARGO_PKG_VERSION"));
+    if want("generate") {
+        bench_generate();
+    }
+    if want("derive") {
+        bench_derive();
+    }
+}
+
+/// Wall time of one child process.
+fn measure<S: AsRef<OsStr>>(prog: &str, args: &[S], env: &[(&str, &str)]) -> Duration {
+    let mut c = command(prog, args, env);
+    let t0 = Instant::now();
+    let status = c.status().expect("spawn");
+    let wall = t0.elapsed();
+    assert!(status.success(), "{prog} failed");
+    wall
+}
+
+fn command<S: AsRef<OsStr>>(prog: &str, args: &[S], env: &[(&str, &str)]) -> Command {
+    let mut c = Command::new(prog);
+    c.args(args)
+        .env_clear()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c
+}
+
+/// Peak RSS (KiB) of the program itself: VmHWM read at its exit through
+/// ptrace. wait4's ru_maxrss would also count the spawning process's
+/// memory from before exec.
+fn peak_rss_kib<S: AsRef<OsStr>>(prog: &str, args: &[S], env: &[(&str, &str)]) -> u64 {
+    use std::os::unix::process::CommandExt;
+    let mut c = command(prog, args, env);
+    // SAFETY: ptrace(TRACEME) is async-signal-safe.
+    unsafe {
+        c.pre_exec(|| {
+            if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    // Reaped by the waitpid loop below, which std's Child cannot see.
+    #[allow(clippy::zombie_processes)]
+    let child = c.spawn().expect("spawn");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    let mut hwm = 0;
+    // SAFETY: plain syscalls on our own traced child.
+    unsafe {
+        libc::waitpid(pid, &mut status, 0); // stopped at exec
+        libc::ptrace(libc::PTRACE_SETOPTIONS, pid, 0, libc::PTRACE_O_TRACEEXIT);
+        libc::ptrace(libc::PTRACE_CONT, pid, 0, 0);
+        loop {
+            libc::waitpid(pid, &mut status, 0);
+            if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
+                break;
+            }
+            if status >> 8 == (libc::SIGTRAP | (libc::PTRACE_EVENT_EXIT << 8)) {
+                let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+                hwm = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+                    .unwrap_or(0);
+            }
+            let sig = if libc::WIFSTOPPED(status) && libc::WSTOPSIG(status) != libc::SIGTRAP {
+                libc::WSTOPSIG(status)
+            } else {
+                0
+            };
+            libc::ptrace(libc::PTRACE_CONT, pid, 0, sig);
+        }
+    }
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{prog} failed"
+    );
+    hwm
+}
+
+struct Stats {
+    median: Duration,
+    p95: Duration,
+    max_rss_kib: u64,
+}
+
+fn repeat<S: AsRef<OsStr>>(n: usize, prog: &str, args: &[S], env: &[(&str, &str)]) -> Stats {
+    for _ in 0..20 {
+        measure(prog, args, env); // warm the page cache
+    }
+    let mut times: Vec<Duration> = (0..n).map(|_| measure(prog, args, env)).collect();
+    let max_rss_kib = (0..10)
+        .map(|_| peak_rss_kib(prog, args, env))
+        .max()
+        .unwrap_or(0);
+    times.sort();
+    Stats {
+        median: times[n / 2],
+        p95: times[n * 95 / 100],
+        max_rss_kib,
+    }
+}
+
+fn bench_generate() {
+    let env = [("KNOCKD_ROTATOR_SECRET", SECRET)];
+    let n = 1000;
+    println!("\n[generate] whole process, {n} runs (target: < 1 ms and < 2 MiB)");
+    let row = |label: &str, s: Stats| {
+        println!(
+            "  {label:<34} median {:>7.3} ms  p95 {:>7.3} ms  peak RSS {:>5} KiB",
+            ms(s.median),
+            ms(s.p95),
+            s.max_rss_kib
+        )
+    };
+    // What we ship is the static musl build; `just bench` passes its path.
+    if let Ok(bin) = std::env::var("KNOCK_ROTATOR_BIN") {
+        row(
+            "generate ssh (static musl)",
+            repeat(n, &bin, &["generate", "ssh"], &env),
+        );
+    }
+    let host = env!("CARGO_BIN_EXE_knock-rotator");
+    row(
+        "generate ssh (host build, glibc)",
+        repeat(n, host, &["generate", "ssh"], &env),
+    );
+    row(
+        "/bin/true (spawn baseline)",
+        repeat(n, "/bin/true", &[] as &[&str], &[]),
+    );
+}
+
+fn bench_derive() {
+    let settings = Settings::load(&Env::from_pairs([("KNOCKD_ROTATOR_SECRET", SECRET)])).unwrap();
+    let list = Settings::load(&Env::from_pairs([
+        ("KNOCKD_ROTATOR_SECRET", SECRET),
+        ("KNOCKD_ROTATOR_PORTS", "2000-2999,3001,3003,60000-65535"),
+    ]))
+    .unwrap();
+    println!("\n[derive] in process, 10-knock sequences");
+    for (name, s) in [("legacy range", &settings), ("port list", &list)] {
+        let n = 200_000u64;
+        let t0 = Instant::now();
+        let mut sink = 0u64;
+        for p in 0..n {
+            let seq = sequence::derive(s, p * 21600, b"ssh_ROTATOR");
+            sink = sink.wrapping_add(u64::from(seq[0].port));
+        }
+        let dt = t0.elapsed();
+        std::hint::black_box(sink);
+        println!(
+            "  {name:<13} {:>10.0} sequences/s  {:>6.0} ns/sequence  {:>10.0} SHA-256/s",
+            n as f64 / dt.as_secs_f64(),
+            dt.as_nanos() as f64 / n as f64,
+            (n * 10) as f64 / dt.as_secs_f64()
+        );
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}

@@ -9,7 +9,21 @@ use crate::settings::{parse_number, parse_signed};
 
 /// A lexopt error as a usage error that points at `--help`.
 pub fn arg_error(prog: &str, e: lexopt::Error) -> Error {
-    Error::usage(format!("{e} (see '{prog} --help')"))
+    use lexopt::Error as E;
+    let what = match e {
+        E::MissingValue { option: Some(o) } => format!("missing value for option {}", quote(o)),
+        E::UnexpectedOption(o) => format!("unknown option {}", quote(o)),
+        E::UnexpectedArgument(a) => format!("unexpected argument {}", quote(a.as_encoded_bytes())),
+        E::UnexpectedValue { option, value } => {
+            format!(
+                "option {} takes no value (got {})",
+                quote(option),
+                quote(value.as_encoded_bytes())
+            )
+        }
+        e => e.to_string(),
+    };
+    Error::usage(format!("{what} (see '{prog} --help')"))
 }
 
 /// The value of option `flag` as UTF-8 text.
