@@ -4,6 +4,7 @@ use crate::error::Result;
 use crate::settings::Env;
 
 pub mod generate;
+pub mod knock;
 
 /// What an applet gets besides its arguments.
 pub struct Ctx {
@@ -22,4 +23,4 @@ pub struct Applet {
     pub run: fn(&Ctx, lexopt::Parser) -> Result<()>,
 }
 
-pub static APPLETS: &[Applet] = &[generate::APPLET];
+pub static APPLETS: &[Applet] = &[generate::APPLET, knock::APPLET];

@@ -1,0 +1,38 @@
+//! Random bytes from the kernel, for DNS ids and raw-knock ports and
+//! sequence numbers (unpredictable, not secret).
+
+/// Fill `buf` from getrandom(2); on the off chance it is unavailable (very
+/// old kernels), from /dev/urandom.
+pub fn fill(buf: &mut [u8]) {
+    let mut done = 0;
+    while done < buf.len() {
+        let rest = &mut buf[done..];
+        // SAFETY: the pointer and length describe `rest`, which we own.
+        let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
+        if n > 0 {
+            done += n as usize;
+        } else if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            use std::io::Read;
+            if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+                if f.read_exact(rest).is_ok() {
+                    return;
+                }
+            }
+            // No randomness at all: fall back to the clock, which is only
+            // used where unpredictability is a nicety, not a defence.
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            for (i, b) in rest.iter_mut().enumerate() {
+                *b = (t.as_nanos() >> (8 * (i % 16))) as u8;
+            }
+            return;
+        }
+    }
+}
+
+pub fn u32() -> u32 {
+    let mut b = [0u8; 4];
+    fill(&mut b);
+    u32::from_ne_bytes(b)
+}

@@ -1,0 +1,229 @@
+//! Host name to address, once per run.
+//!
+//! An address literal is used as it is. Otherwise the system resolver is
+//! asked when /etc/resolv.conf names a server; when it names none (Android:
+//! a static binary finds no /etc/resolv.conf), /etc/hosts is read and the
+//! servers of Termux's `$PREFIX/etc/resolv.conf` are asked directly.
+
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rustix::net::{AddressFamily, SocketFlags, SocketType, connect, socket_with};
+
+use crate::dns;
+use crate::error::{Error, Result, describe_io, quote};
+
+const SYSTEM_RESOLV_CONF: &str = "/etc/resolv.conf";
+const HOSTS: &str = "/etc/hosts";
+/// Termux's prefix when `$PREFIX` is not set (a login shell sets it).
+const TERMUX_PREFIX: &str = "/data/data/com.termux/files/usr";
+const DNS_TIMEOUT: Duration = Duration::from_millis(1500);
+const DNS_ROUNDS: u32 = 2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Any,
+    V4,
+    V6,
+}
+
+impl Family {
+    fn accepts(self, a: &IpAddr) -> bool {
+        match self {
+            Family::Any => true,
+            Family::V4 => a.is_ipv4(),
+            Family::V6 => a.is_ipv6(),
+        }
+    }
+}
+
+/// Addresses of `host` of the wanted family, in preference order.
+pub fn resolve(host: &str, family: Family) -> Result<Vec<IpAddr>> {
+    if host.is_empty() {
+        return Err(Error::usage("HOST is empty"));
+    }
+    let literal = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if let Ok(ip) = literal.parse::<IpAddr>() {
+        if !family.accepts(&ip) {
+            let flag = if family == Family::V4 { "-4" } else { "-6" };
+            return Err(Error::usage(format!(
+                "HOST {} is not an address of the family {flag} asks for",
+                quote(host)
+            )));
+        }
+        return Ok(vec![ip]);
+    }
+    let system = nameservers(Path::new(SYSTEM_RESOLV_CONF));
+    let addrs = if !system.is_empty() {
+        system_lookup(host)?
+    } else if let Some(found) = hosts_lookup(Path::new(HOSTS), host) {
+        found
+    } else {
+        let conf = termux_resolv_conf();
+        let servers = nameservers(&conf);
+        if servers.is_empty() {
+            return Err(Error::failure(format!(
+                "{}: cannot resolve: no name server in {SYSTEM_RESOLV_CONF} or {}",
+                quote(host),
+                conf.display()
+            )));
+        }
+        dns::lookup(
+            &servers,
+            host,
+            family != Family::V6,
+            family != Family::V4,
+            DNS_TIMEOUT,
+            DNS_ROUNDS,
+        )?
+    };
+    let addrs: Vec<IpAddr> = addrs.into_iter().filter(|a| family.accepts(a)).collect();
+    if addrs.is_empty() {
+        let which = if family == Family::V4 { "IPv4" } else { "IPv6" };
+        return Err(Error::failure(format!(
+            "{}: the name has no {which} address",
+            quote(host)
+        )));
+    }
+    Ok(addrs)
+}
+
+fn termux_resolv_conf() -> PathBuf {
+    let prefix = std::env::var_os("PREFIX")
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| TERMUX_PREFIX.into());
+    Path::new(&prefix).join("etc/resolv.conf")
+}
+
+/// The `nameserver` lines of a resolv.conf; a missing file has none.
+pub fn nameservers(path: &Path) -> Vec<SocketAddr> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            (w.next()? == "nameserver").then_some(())?;
+            // Drop an IPv6 zone (`fe80::1%wlan0`): rare, and std cannot parse it.
+            let addr = w.next()?.split('%').next()?;
+            Some(SocketAddr::new(addr.parse().ok()?, 53))
+        })
+        .collect()
+}
+
+/// `/etc/hosts`: `ADDRESS NAME [ALIAS...]`, `#` comments.
+fn hosts_lookup(path: &Path, host: &str) -> Option<Vec<IpAddr>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let found: Vec<IpAddr> = text
+        .lines()
+        .filter_map(|l| {
+            let l = l.split('#').next()?;
+            let mut w = l.split_whitespace();
+            let addr: IpAddr = w.next()?.parse().ok()?;
+            w.any(|n| n.eq_ignore_ascii_case(host)).then_some(addr)
+        })
+        .collect();
+    (!found.is_empty()).then_some(found)
+}
+
+fn system_lookup(host: &str) -> Result<Vec<IpAddr>> {
+    let addrs = (host, 0).to_socket_addrs().map_err(|e| {
+        Error::failure(format!(
+            "{}: cannot resolve: {}",
+            quote(host),
+            describe_io(&e)
+        ))
+    })?;
+    let mut out: Vec<IpAddr> = Vec::new();
+    for a in addrs {
+        if !out.contains(&a.ip()) {
+            out.push(a.ip());
+        }
+    }
+    Ok(out)
+}
+
+/// The first address this machine has a route to. A UDP connect() asks the
+/// routing table and sends nothing.
+pub fn first_routable(host: &str, addrs: &[IpAddr]) -> Result<IpAddr> {
+    let mut last = None;
+    for &ip in addrs {
+        let family = if ip.is_ipv4() {
+            AddressFamily::INET
+        } else {
+            AddressFamily::INET6
+        };
+        let probe = socket_with(family, SocketType::DGRAM, SocketFlags::CLOEXEC, None)
+            .and_then(|fd| connect(&fd, &SocketAddr::new(ip, 9)));
+        match probe {
+            Ok(()) => return Ok(ip),
+            Err(e) => last = Some((ip, e)),
+        }
+    }
+    match last {
+        Some((ip, e)) => Err(Error::failure(format!(
+            "{} ({ip}): {}",
+            quote(host),
+            describe_io(&e.into())
+        ))),
+        None => Err(Error::failure(format!("{}: no address", quote(host)))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals() {
+        assert_eq!(
+            resolve("127.0.0.1", Family::Any).unwrap(),
+            vec!["127.0.0.1".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(
+            resolve("[::1]", Family::V6).unwrap(),
+            vec!["::1".parse::<IpAddr>().unwrap()]
+        );
+        assert!(resolve("::1", Family::V4).is_err());
+        assert!(resolve("", Family::Any).is_err());
+    }
+
+    #[test]
+    fn resolv_conf_and_hosts() {
+        let dir = std::env::temp_dir().join(format!("kr-resolve-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let conf = dir.join("resolv.conf");
+        std::fs::write(
+            &conf,
+            "# c\nsearch lan\nnameserver 127.0.0.53\nnameserver fe80::1%eth0\nnameserver junk\n",
+        )
+        .unwrap();
+        assert_eq!(
+            nameservers(&conf),
+            vec![
+                "127.0.0.53:53".parse().unwrap(),
+                "[fe80::1]:53".parse().unwrap()
+            ]
+        );
+        assert!(nameservers(&dir.join("missing")).is_empty());
+        let hosts = dir.join("hosts");
+        std::fs::write(
+            &hosts,
+            "127.0.0.1 localhost\n10.0.0.7 Box box.lan # home\n::7 box\n",
+        )
+        .unwrap();
+        assert_eq!(
+            hosts_lookup(&hosts, "box").unwrap(),
+            vec![
+                "10.0.0.7".parse::<IpAddr>().unwrap(),
+                "::7".parse().unwrap()
+            ]
+        );
+        assert_eq!(hosts_lookup(&hosts, "home"), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

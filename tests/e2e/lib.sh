@@ -1,0 +1,78 @@
+# Helpers for the end-to-end scripts. Each script runs as root inside its
+# own network and mount namespaces (`unshare --net --mount`, see
+# tests/e2e.rs), so its loopback, firewall and /etc/resolv.conf are private.
+# Environment: BIN (the knock-rotator binary), WORK (a scratch directory).
+set -euo pipefail
+export PATH=$PATH:/usr/sbin:/sbin
+
+fail() { echo "FAIL: $*" >&2; [ -f "$WORK/knockd.log" ] && { echo "--- knockd.log" >&2; tail -n 30 "$WORK/knockd.log" >&2; }; exit 1; }
+note() { echo "# $*"; }
+
+# The test's own loopback, and links named as a user installs them.
+ip link set lo up
+mkdir -p "$WORK/bin"
+ln -sf "$BIN" "$WORK/bin/knock-rotator"
+ln -sf "$BIN" "$WORK/bin/knock"
+ln -sf "$BIN" "$WORK/bin/knock-rotate"
+KR=$WORK/bin/knock-rotator
+KNOCK=$WORK/bin/knock
+
+export KNOCKD_ROTATOR_SECRET=${KNOCKD_ROTATOR_SECRET:-"e2e shared secret, not a real one"}
+
+# Drop every packet to high ports on lo, as a knock-protected host does
+# (knockd still sees them: it captures before the firewall).
+drop_knock_ports() {
+    # Answers to our own connections still get through, as on a real host.
+    iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+    ip6tables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+    iptables -A INPUT -i lo -p tcp --dport 1024:65535 -j DROP
+    iptables -A INPUT -i lo -p udp --dport 1024:65535 -j DROP
+    ip6tables -A INPUT -i lo -p tcp --dport 1024:65535 -j DROP
+    ip6tables -A INPUT -i lo -p udp --dport 1024:65535 -j DROP
+}
+
+# start_knockd CONFIG: run knockd on lo in the background, wait until it listens.
+start_knockd() {
+    : >"$WORK/knockd.log"
+    knockd -c "$1" -i lo -p "$WORK/knockd.pid" -g "$WORK/knockd.log" -d
+    wait_for "knockd listening" 5 grep -qs "listening on lo" "$WORK/knockd.log"
+}
+
+stop_knockd() {
+    [ -f "$WORK/knockd.pid" ] && kill "$(cat "$WORK/knockd.pid")" 2>/dev/null || true
+}
+
+# wait_for WHAT SECONDS CMD...: poll CMD every 50 ms.
+wait_for() {
+    local what=$1 secs=$2; shift 2
+    local end=$((SECONDS + secs))
+    until "$@"; do
+        [ $SECONDS -lt $end ] || fail "timed out waiting for $what"
+        sleep 0.05
+    done
+}
+
+# door NAME SEQUENCE [extra lines...]: a door whose start_command records the
+# knocking source address in $WORK/opened.NAME.
+door() {
+    local name=$1 seq=$2; shift 2
+    printf '[%s]\n\tsequence = %s\n\tseq_timeout = 10\n\ttcpflags = syn\n\tstart_command = /bin/sh -c "echo %%IP%% >> %s/opened.%s"\n' \
+        "$name" "$seq" "$WORK" "$name"
+    for l in "$@"; do printf '\t%s\n' "$l"; done
+}
+
+# opened NAME ADDR: wait until door NAME opened for ADDR.
+opened() {
+    wait_for "door $1 to open for $2" 3 grep -qsx "$2" "$WORK/opened.$1"
+}
+
+# not_opened NAME: the door stayed shut (give knockd a moment first).
+not_opened() {
+    sleep 0.5
+    [ ! -s "$WORK/opened.$1" ] || fail "door $1 opened: $(cat "$WORK/opened.$1")"
+}
+
+# On any exit: stop knockd and every background job (listeners, dnsmasq),
+# which would otherwise keep the test's output pipe open.
+cleanup() { stop_knockd; local j; for j in $(jobs -p); do kill "$j" 2>/dev/null || true; done; }
+trap cleanup EXIT
