@@ -195,28 +195,50 @@ fn bench_derive() {
 fn bench_knock() {
     println!("\n[knock] 10 knocks to 127.0.0.1, every knock port dropped by iptables");
     let me = std::env::current_exe().unwrap();
-    let status = Command::new("unshare").arg("--net").arg(me).env("KR_BENCH_INNER", "knock").status();
+    let status = Command::new("unshare")
+        .arg("--net")
+        .arg(me)
+        .env("KR_BENCH_INNER", "knock")
+        .status();
     if !matches!(status, Ok(s) if s.success()) {
         println!("  failed: needs root, unshare, iptables and knockd's knock ({status:?})");
     }
 }
 
 fn sh(cmd: &str) {
-    let ok = Command::new("sh").args(["-c", cmd]).status().map(|s| s.success()).unwrap_or(false);
+    let ok = Command::new("sh")
+        .args(["-c", cmd])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
     assert!(ok, "{cmd}");
 }
 
 fn knock_inner() {
     sh("ip link set lo up");
     sh("PATH=$PATH:/usr/sbin:/sbin; iptables -A INPUT -i lo -p tcp --dport 1024:65535 -j DROP");
-    let bin = std::env::var("KNOCK_ROTATOR_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_knock-rotator").into());
+    let bin = std::env::var("KNOCK_ROTATOR_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_knock-rotator").into());
     let env = [("KNOCKD_ROTATOR_SECRET", SECRET)];
-    let out = Command::new(&bin).args(["generate", "ssh"]).env_clear().envs(env).output().unwrap();
-    let seq: Vec<String> = String::from_utf8(out.stdout).unwrap().split_whitespace().map(|s| s.to_string()).collect();
+    let out = Command::new(&bin)
+        .args(["generate", "ssh"])
+        .env_clear()
+        .envs(env)
+        .output()
+        .unwrap();
+    let seq: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(|s| s.to_string())
+        .collect();
     let n = 200;
     let row = |label: &str, prog: &str, args: Vec<String>| {
         let s = repeat(n, prog, &args, &env);
-        println!("  {label:<46} median {:>8.3} ms  p95 {:>8.3} ms", ms(s.median), ms(s.p95));
+        println!(
+            "  {label:<46} median {:>8.3} ms  p95 {:>8.3} ms",
+            ms(s.median),
+            ms(s.p95)
+        );
         s.median
     };
     let ours = |extra: &[&str]| {
@@ -229,16 +251,35 @@ fn knock_inner() {
         a.extend(seq.iter().cloned());
         a
     };
-    let o0 = row("knock-rotator knock HOST ssh --delay 0", &bin, ours(&["--delay", "0"]));
-    let k0 = row("knockd's knock -d 0 HOST (same 10 ports)", "knock", classic("0"));
-    let od = row("knock-rotator knock HOST ssh (default 10 ms)", &bin, ours(&[]));
-    let kd = row("knockd's knock -d 10 HOST (same 10 ports)", "knock", classic("10"));
+    let o0 = row(
+        "knock-rotator knock HOST ssh --delay 0",
+        &bin,
+        ours(&["--delay", "0"]),
+    );
+    let k0 = row(
+        "knockd's knock -d 0 HOST (same 10 ports)",
+        "knock",
+        classic("0"),
+    );
+    let od = row(
+        "knock-rotator knock HOST ssh (default 10 ms)",
+        &bin,
+        ours(&[]),
+    );
+    let kd = row(
+        "knockd's knock -d 10 HOST (same 10 ports)",
+        "knock",
+        classic("10"),
+    );
     println!(
         "  difference at equal delay: {:+.3} ms at 0 ms, {:+.3} ms at 10 ms (target: within 2 ms)",
         ms(o0) - ms(k0),
         ms(od) - ms(kd)
     );
-    println!("  speed-up over the original's ~11 s at the default delay: {:.0}x (target: >= 50x)", 11.0 / od.as_secs_f64());
+    println!(
+        "  speed-up over the original's ~11 s at the default delay: {:.0}x (target: >= 50x)",
+        11.0 / od.as_secs_f64()
+    );
 }
 
 fn ms(d: Duration) -> f64 {

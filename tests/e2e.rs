@@ -87,3 +87,8 @@ fn knock_raw_segments() {
 fn knock_boundary_window() {
     script("knock_window", &[]);
 }
+
+#[test]
+fn rotate_reloads_knockd() {
+    script("rotate_reload", &[]);
+}

@@ -5,6 +5,8 @@ use crate::settings::Env;
 
 pub mod generate;
 pub mod knock;
+pub mod rotate;
+pub mod status;
 
 /// What an applet gets besides its arguments.
 pub struct Ctx {
@@ -23,4 +25,9 @@ pub struct Applet {
     pub run: fn(&Ctx, lexopt::Parser) -> Result<()>,
 }
 
-pub static APPLETS: &[Applet] = &[generate::APPLET, knock::APPLET];
+pub static APPLETS: &[Applet] = &[
+    generate::APPLET,
+    knock::APPLET,
+    rotate::APPLET,
+    status::APPLET,
+];

@@ -16,6 +16,7 @@ ln -sf "$BIN" "$WORK/bin/knock"
 ln -sf "$BIN" "$WORK/bin/knock-rotate"
 KR=$WORK/bin/knock-rotator
 KNOCK=$WORK/bin/knock
+KNOCK_ROTATE=$WORK/bin/knock-rotate
 
 export KNOCKD_ROTATOR_SECRET=${KNOCKD_ROTATOR_SECRET:-"e2e shared secret, not a real one"}
 

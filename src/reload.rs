@@ -1,0 +1,208 @@
+//! Making knockd re-read its configuration: SIGHUP, never a restart.
+//!
+//! A restart kills the children that wait to run doors' `stop_command`s,
+//! leaving doors open; a SIGHUP leaves them alone. knockd exits if the file
+//! it re-reads is bad, so afterwards we check that it is still alive and,
+//! where its log is known, that it logged the re-read.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result, quote};
+
+pub const DEFAULT_PIDFILE: &str = "/var/run/knockd.pid";
+/// knockd 0.8 logs this when it re-reads its configuration (and exits
+/// right after if the file is bad, which the liveness check catches).
+const REREAD: &[u8] = b"re-reading config file";
+
+#[derive(Debug, Clone)]
+pub enum Method {
+    /// `systemctl reload knockd` (the unit maps it to SIGHUP).
+    Systemd,
+    /// SIGHUP to the pid in this file.
+    Pidfile(PathBuf),
+    /// A command run by /bin/sh (OpenWrt, OpenRC).
+    Command(String),
+}
+
+/// What happened, for the log line.
+pub struct Done(pub String);
+
+/// Reload with `method`; `pidfile` also lets a command's effect be checked,
+/// and `logfile` is knockd's log, if the configuration names one.
+pub fn reload(method: &Method, pidfile: &Path, logfile: Option<&Path>) -> Result<Done> {
+    let log_mark = logfile.map(|l| (l, std::fs::metadata(l).map(|m| m.len()).unwrap_or(0)));
+    match method {
+        Method::Systemd => {
+            run(
+                Command::new("systemctl").args(["reload", "knockd"]),
+                "systemctl reload knockd",
+            )?;
+            std::thread::sleep(Duration::from_millis(500));
+            let active = child(Command::new("systemctl").args(["is-active", "--quiet", "knockd"]))
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+            if !active {
+                return Err(Error::failure(
+                    "knockd is not running after 'systemctl reload knockd'; see 'journalctl -u knockd'",
+                ));
+            }
+            check_log(log_mark)?;
+            Ok(Done("knockd reloaded (systemctl reload knockd)".into()))
+        }
+        Method::Pidfile(path) => {
+            let pid = knockd_pid(path)?;
+            // SAFETY: plain syscall.
+            if unsafe { libc::kill(pid, libc::SIGHUP) } != 0 {
+                return Err(Error::io(
+                    format!("SIGHUP to knockd (pid {pid})"),
+                    std::io::Error::last_os_error(),
+                ));
+            }
+            confirm(pid, log_mark)?;
+            Ok(Done(format!("knockd reloaded (SIGHUP to pid {pid})")))
+        }
+        Method::Command(cmd) => {
+            let pid = knockd_pid(pidfile).ok();
+            run(
+                Command::new("/bin/sh").args(["-c", cmd]),
+                &format!("--reload-command {}", quote(cmd)),
+            )?;
+            match pid {
+                Some(pid) => confirm(pid, log_mark)?,
+                None => check_log(log_mark)?,
+            }
+            Ok(Done(format!("knockd reloaded ({})", quote(cmd))))
+        }
+    }
+}
+
+/// A child with none of our variables: nothing of the secret's reaches it.
+fn child(c: &mut Command) -> &mut Command {
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("KNOCKD_ROTATOR_") || k == "CREDENTIALS_DIRECTORY" {
+            c.env_remove(k);
+        }
+    }
+    c.stdin(Stdio::null())
+}
+
+fn run(c: &mut Command, what: &str) -> Result<()> {
+    let out = child(c).output().map_err(|e| Error::io(what, e))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let said = String::from_utf8_lossy(&out.stderr);
+    let said = said.lines().next().unwrap_or("").trim();
+    Err(Error::failure(format!(
+        "{what} failed ({}){}",
+        out.status,
+        if said.is_empty() {
+            String::new()
+        } else {
+            format!(": {said}")
+        }
+    )))
+}
+
+/// The pid in `path`, if that process is knockd (a stale pid file may name
+/// any process, which must not get our signal).
+pub fn knockd_pid(path: &Path) -> Result<libc::pid_t> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::io(format!("pid file {}", path.display()), e))?;
+    let pid: libc::pid_t = text.trim().parse().ok().filter(|p| *p > 1).ok_or_else(|| {
+        Error::failure(format!(
+            "pid file {}: {} is not a pid",
+            path.display(),
+            quote(text.trim())
+        ))
+    })?;
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    if comm.trim_end() != "knockd" {
+        return Err(Error::failure(format!(
+            "pid file {}: pid {pid} is not knockd (is knockd running? a stale pid file?)",
+            path.display()
+        )));
+    }
+    Ok(pid)
+}
+
+fn alive(pid: libc::pid_t) -> bool {
+    // A zombie has exited already; /proc says so in its state field.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            stat.rsplit(')')
+                .next()
+                .and_then(|r| r.split_whitespace().next())
+                != Some("Z")
+        }
+        Err(_) => false,
+    }
+}
+
+/// knockd re-reads within milliseconds of the signal (and exits at once if
+/// the file is bad): wait for its log line where we know its log, give it a
+/// moment in any case, then it must be alive and must have logged.
+fn confirm(pid: libc::pid_t, log_mark: Option<(&Path, u64)>) -> Result<()> {
+    let start = Instant::now();
+    let logged = wait_for_log(log_mark);
+    let settle = Duration::from_millis(300);
+    while alive(pid) && start.elapsed() < settle {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if !alive(pid) {
+        return Err(Error::failure(format!(
+            "knockd (pid {pid}) exited after the reload: it refused the configuration; \
+             doors are down until it is restarted, see its log"
+        )));
+    }
+    logged
+}
+
+fn check_log(log_mark: Option<(&Path, u64)>) -> Result<()> {
+    wait_for_log(log_mark)
+}
+
+fn wait_for_log(log_mark: Option<(&Path, u64)>) -> Result<()> {
+    let Some((log, from)) = log_mark else {
+        return Ok(());
+    };
+    let end = Instant::now() + Duration::from_secs(2);
+    loop {
+        if let Ok(data) = std::fs::read(log) {
+            let new = data.get(from as usize..).unwrap_or(&data);
+            if new
+                .windows(REREAD.len())
+                .any(|w| w.eq_ignore_ascii_case(REREAD))
+            {
+                return Ok(());
+            }
+        }
+        if Instant::now() >= end {
+            return Err(Error::failure(format!(
+                "knockd did not log that it re-read its configuration ({} has no '{}' line after the reload)",
+                log.display(),
+                String::from_utf8_lossy(REREAD)
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The default method: systemd when it runs knockd, else the pid file.
+pub fn default_method(pidfile: &Path) -> Method {
+    let systemd = Path::new("/run/systemd/system").is_dir()
+        && child(Command::new("systemctl").args(["is-active", "--quiet", "knockd"]))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+    if systemd {
+        Method::Systemd
+    } else {
+        Method::Pidfile(pidfile.to_path_buf())
+    }
+}

@@ -1,0 +1,204 @@
+//! One rotation of a knockd.conf: read and check it as knockd would, work
+//! out every rotator door's sequence for a period, and the new file's bytes.
+//! Writing and reloading are the caller's (rotate), so that `--dry-run` and
+//! `status` share everything else.
+
+use std::collections::HashMap;
+use std::fs::Metadata;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::knockd_conf::{self, Conf, Door, Port};
+use crate::sequence::{self, Knock, Proto};
+use crate::settings::Settings;
+
+/// The configuration as read.
+pub struct Loaded {
+    /// The real file (symlinks resolved): the one to replace.
+    pub path: PathBuf,
+    pub text: Vec<u8>,
+    pub meta: Metadata,
+    pub conf: Conf,
+}
+
+pub struct DoorPlan {
+    pub name: Vec<u8>,
+    pub line: usize,
+    pub new: Vec<Knock>,
+    pub changed: bool,
+}
+
+pub struct Plan {
+    pub period_start: u64,
+    pub doors: Vec<DoorPlan>,
+    pub new_text: Vec<u8>,
+}
+
+impl Plan {
+    pub fn changed(&self) -> usize {
+        self.doors.iter().filter(|d| d.changed).count()
+    }
+}
+
+/// "PATH:LINE: message", the form editors and compilers use.
+pub fn at_line(path: &Path, line: usize, msg: &str) -> Error {
+    Error::usage(format!("{}:{line}: {msg}", path.display()))
+}
+
+pub fn load(path: &Path) -> Result<Loaded> {
+    let real = std::fs::canonicalize(path).map_err(|e| Error::io(path.display(), e))?;
+    let mut f = std::fs::File::open(&real).map_err(|e| Error::io(path.display(), e))?;
+    let meta = f.metadata().map_err(|e| Error::io(path.display(), e))?;
+    if !meta.is_file() {
+        return Err(Error::usage(format!(
+            "{}: not a regular file",
+            path.display()
+        )));
+    }
+    let mut text = Vec::with_capacity(meta.len() as usize);
+    f.read_to_end(&mut text)
+        .map_err(|e| Error::io(path.display(), e))?;
+    let conf = knockd_conf::parse(&text, &one_time_sequences).map_err(|e| {
+        at_line(
+            path,
+            e.line,
+            &format!("{} (knockd would refuse this file)", e.msg),
+        )
+    })?;
+    Ok(Loaded {
+        path: real,
+        text,
+        meta,
+        conf,
+    })
+}
+
+/// knockd opens a one_time_sequences file read-write and takes its first
+/// valid line; with none left it refuses the configuration.
+fn one_time_sequences(path: &[u8]) -> std::result::Result<Vec<Port>, String> {
+    use std::os::unix::ffi::OsStrExt;
+    let p = Path::new(std::ffi::OsStr::from_bytes(path));
+    let mut text = Vec::new();
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(p)
+        .and_then(|mut f| f.read_to_end(&mut text))
+        .map_err(|e| crate::error::describe_io(&e))?;
+    for (r, n) in knockd_conf::lines(&text) {
+        let line = text[r].trim_ascii();
+        if line.is_empty() || line[0] == b'#' {
+            continue;
+        }
+        if let Ok(seq) = knockd_conf::parse_sequence(line, b"one_time_sequences", n) {
+            return Ok(seq);
+        }
+    }
+    Err("no sequence left in it".into())
+}
+
+fn as_ports(seq: &[Knock]) -> Vec<Port> {
+    seq.iter()
+        .map(|k| Port {
+            port: i64::from(k.port),
+            udp: k.proto == Proto::Udp,
+        })
+        .collect()
+}
+
+/// Work out the rotation of `loaded` for the period holding `now` (+`offset`).
+pub fn plan(settings: &Settings, loaded: &Loaded, now: u64, offset: i64) -> Result<Plan> {
+    let path = &loaded.path;
+    let conf = &loaded.conf;
+    let period_start = sequence::period_start(now, settings.period, offset)?;
+    let mut doors = Vec::new();
+    for door in conf.doors.iter().filter(|d| d.is_rotator()) {
+        if let Some((line, _)) = &door.one_time {
+            return Err(at_line(
+                path,
+                *line,
+                &format!(
+                    "rotator door {} takes its sequence from one_time_sequences; \
+                     rotation would fight it, so remove one or the other",
+                    door.display_name()
+                ),
+            ));
+        }
+        let new = sequence::derive(settings, period_start, &door.name);
+        let changed = door.sequence.as_deref() != Some(&as_ports(&new)[..]);
+        doors.push(DoorPlan {
+            name: door.name.clone(),
+            line: door.line,
+            new,
+            changed,
+        });
+    }
+    if doors.is_empty() {
+        return Err(Error::usage(format!(
+            "{}: no door whose name ends in _ROTATOR, so nothing to rotate",
+            path.display()
+        )));
+    }
+    check_unique(path, conf, &doors)?;
+    let values: HashMap<&[u8], Vec<u8>> = doors
+        .iter()
+        .map(|d| (&d.name[..], sequence::join(&d.new, ",").into_bytes()))
+        .collect();
+    let new_text =
+        knockd_conf::rewrite(&loaded.text, conf, &|d: &Door| values[&d.name[..]].clone());
+    // Belt and braces: what we write must read back as intended.
+    let check = knockd_conf::parse(&new_text, &one_time_sequences).map_err(|e| {
+        at_line(
+            path,
+            e.line,
+            &format!("rotation would produce a bad line: {}", e.msg),
+        )
+    })?;
+    for d in check.doors.iter().filter(|d| d.is_rotator()) {
+        let want = doors
+            .iter()
+            .find(|p| p.name == d.name)
+            .map(|p| as_ports(&p.new));
+        if d.sequence != want {
+            return Err(at_line(
+                path,
+                d.line,
+                "rotation did not take (a bug): nothing written",
+            ));
+        }
+    }
+    Ok(Plan {
+        period_start,
+        doors,
+        new_text,
+    })
+}
+
+/// Two doors with one sequence: one knock would open both (or knockd would
+/// only ever match the first). Refused, naming both.
+fn check_unique(path: &Path, conf: &Conf, plans: &[DoorPlan]) -> Result<()> {
+    let mut seen: HashMap<Vec<Port>, &Door> = HashMap::new();
+    for door in conf.doors.iter().filter(|d| d.one_time.is_none()) {
+        let seq = match plans
+            .iter()
+            .find(|p| p.name == door.name && door.is_rotator())
+        {
+            Some(p) => as_ports(&p.new),
+            None => door.sequence.clone().unwrap_or_default(),
+        };
+        if let Some(other) = seen.insert(seq, door) {
+            return Err(at_line(
+                path,
+                door.line,
+                &format!(
+                    "doors {} (line {}) and {} would have the same sequence; rename or remove one",
+                    other.display_name(),
+                    other.line,
+                    door.display_name()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
