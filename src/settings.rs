@@ -47,8 +47,20 @@ impl Env {
                 (k.starts_with("KNOCKD_ROTATOR_") || k == CREDENTIALS_DIR_VAR).then_some((k, v))
             })
             .collect();
-        // SAFETY: called from main before any other thread exists.
-        unsafe { std::env::remove_var(SECRET_VAR) };
+        // Blank the value where the kernel keeps our initial environment
+        // (/proc/PID/environ shows it, and unsetenv leaves it there), then
+        // drop the variable, so no child we run can inherit it.
+        // SAFETY: called from main before any other thread exists; getenv's
+        // pointer is to a NUL-terminated string we may overwrite in place.
+        unsafe {
+            let p = libc::getenv(c"KNOCKD_ROTATOR_SECRET".as_ptr());
+            if !p.is_null() {
+                for i in 0..libc::strlen(p) {
+                    std::ptr::write_volatile(p.add(i), 0);
+                }
+            }
+            std::env::remove_var(SECRET_VAR);
+        }
         Env { vars }
     }
 

@@ -5,6 +5,10 @@
 
 mod common;
 
+use common::mutate::{Rng, mutate};
+use knock_rotator::settings::{Env, Settings};
+use knock_rotator::{knockd_conf, rotation};
+
 use std::path::Path;
 use std::process::Command;
 
@@ -25,6 +29,10 @@ fn require(tool: &str) {
 
 /// Run one script in fresh namespaces; its output is shown on failure.
 pub fn script(name: &str, tools: &[&str]) {
+    script_with(name, tools, &[]);
+}
+
+fn script_with(name: &str, tools: &[&str], env: &[(&str, &Path)]) {
     assert!(
         rustix::process::geteuid().is_root(),
         "end-to-end tests need root (network namespaces, knockd, iptables): run 'bash tests/run' as root"
@@ -43,6 +51,7 @@ pub fn script(name: &str, tools: &[&str]) {
         .env("BIN", common::bin())
         .env("WORK", work.path())
         .env("LIB", dir.join("lib.sh"))
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
         .env_remove("KNOCKD_ROTATOR_SECRET")
         .output()
         .expect("run unshare");
@@ -51,6 +60,8 @@ pub fn script(name: &str, tools: &[&str]) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    // Shown with --nocapture: the scripts' '# ...' notes carry figures.
+    println!("{text}");
     assert!(
         out.status.success(),
         "tests/e2e/{name}.sh failed ({}):\n{text}",
@@ -91,4 +102,89 @@ fn knock_boundary_window() {
 #[test]
 fn rotate_reloads_knockd() {
     script("rotate_reload", &[]);
+}
+
+#[test]
+fn rotate_watch_keeps_knocks_working() {
+    script("rotate_watch", &[]);
+}
+
+/// The editor's reading of knockd.conf agrees with knockd's own: on the
+/// corpus, on knockd's quirks, on mutated files (both ways), and knockd
+/// accepts every file rotate writes.
+#[test]
+fn knockd_agrees_with_the_editor() {
+    let work = common::TempDir::new("agree");
+    let dir = work.path();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let settings = Settings::load(&Env::from_pairs([(
+        "KNOCKD_ROTATOR_SECRET",
+        common::SECRET,
+    )]))
+    .unwrap();
+    let seeds = ["tabs.conf", "crlf.conf", "latin1.conf", "names.conf"];
+    let mut rng = Rng(0xa9ee_5eed);
+    let (mut ours_accept, mut ours_refuse) = (0, 0);
+    for i in 0..120 {
+        let text = if i < seeds.len() {
+            std::fs::read(corpus.join(seeds[i])).unwrap()
+        } else {
+            mutate(
+                &std::fs::read(corpus.join(seeds[i % seeds.len()])).unwrap(),
+                &mut rng,
+            )
+        };
+        let probe = dir.join(format!("probe{i}"));
+        std::fs::write(&probe, &text).unwrap();
+        let verdict = knockd_conf::parse(&text, &|_| Err("missing".into())).is_ok();
+        let name = format!("m{i}.{}", if verdict { "accept" } else { "refuse" });
+        std::fs::rename(&probe, dir.join(&name)).unwrap();
+        if verdict {
+            ours_accept += 1;
+        } else {
+            ours_refuse += 1;
+        }
+        // What rotate would write must start too.
+        let file = dir.join(format!("in{i}"));
+        std::fs::write(&file, &text).unwrap();
+        if let Ok(plan) =
+            rotation::load(&file).and_then(|l| rotation::plan(&settings, &l, 1_800_000_000, 0))
+        {
+            std::fs::write(dir.join(format!("r{i}.accept")), &plan.new_text).unwrap();
+        }
+        std::fs::remove_file(&file).unwrap();
+    }
+    assert!(
+        ours_accept > 20 && ours_refuse > 20,
+        "{ours_accept} / {ours_refuse}"
+    );
+    // knockd's quirks, each checked by hand against knockd 0.8 once.
+    let quirks: &[(&str, bool)] = &[
+        ("[d]\nsequence = abc\n", true),
+        ("[d]\nsequence = 1,,2\n", true),
+        ("[d]\nsequence = 1:tcp:x\n", true),
+        ("[d]\nsequence =\n", true),
+        ("[ a b ]\r\nsequence = 1\r\n", true),
+        ("[d]\nsequence = 1\nUseSyslog\n", true),
+        ("[d]\nsequence = 65536\n", false),
+        ("[d]\nsequence = 1:\n", false),
+        ("[d]\nsequence = 1\ntcpflags = syn, ack\n", false),
+        ("[options]\nUseSyslog = yes\n", false),
+        ("[d\nsequence = 1\n", false),
+        ("[Options]\nLogFile = /dev/null\n", false),
+        ("[d]\nsequence = 1\ntarget = host.invalid\n", false),
+    ];
+    for (i, (text, ok)) in quirks.iter().enumerate() {
+        assert_eq!(
+            knockd_conf::parse(text.as_bytes(), &|_| Err("missing".into())).is_ok(),
+            *ok,
+            "quirk {i}"
+        );
+        std::fs::write(
+            dir.join(format!("q{i}.{}", if *ok { "accept" } else { "refuse" })),
+            text,
+        )
+        .unwrap();
+    }
+    script_with("knockd_agrees", &["timeout"], &[("CHECK_DIR", dir)]);
 }

@@ -280,9 +280,19 @@ fn watch(settings: &Settings, o: &Options) -> Result<()> {
         let now = clock::now()?;
         let start = now / period * period;
         if done_for != Some(start) && retry_at.is_none_or(|t| now >= t) {
+            let at_boundary = done_for.is_some();
             match rotate_once(settings, o, now) {
                 Ok(line) => {
-                    log(&line);
+                    if at_boundary {
+                        // How late after the boundary the reload was done.
+                        let lag = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map(|d| d.as_millis().saturating_sub(u128::from(start) * 1000))
+                            .unwrap_or(0);
+                        log(&format!("{line} ({lag} ms after the boundary)"));
+                    } else {
+                        log(&line);
+                    }
                     done_for = Some(start);
                     retry_at = None;
                 }

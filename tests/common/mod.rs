@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: run the real binary.
 #![allow(dead_code)]
 
+pub mod mutate;
+
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
