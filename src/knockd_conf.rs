@@ -140,7 +140,8 @@ fn atoi(s: &[u8]) -> i64 {
 /// knockd's parse_port_sequence(): `port[:proto],...`.
 pub fn parse_sequence(value: &[u8], door: &[u8], line: usize) -> Result<Vec<Port>, ConfError> {
     let name = String::from_utf8_lossy(door);
-    let mut out = Vec::new();
+    let mut out =
+        Vec::with_capacity(1 + value.iter().filter(|&&b| b == b',').count().min(MAX_PORTS));
     for item in value.split(|&b| b == b',') {
         if out.len() >= MAX_PORTS {
             return err(
@@ -245,7 +246,17 @@ pub fn parse(text: &[u8], one_time_file: OneTimeReader) -> Result<Conf, ConfErro
         let eq = line.iter().position(|&b| b == b'=');
         let key_end = eq.unwrap_or(line.len());
         let key_r = trim(line, 0..key_end);
-        let key = line[key_r].to_ascii_uppercase();
+        // Upper-cased into a stack buffer: no allocation per directive. A
+        // key longer than any knockd knows is unknown anyway.
+        let raw_key = &line[key_r];
+        let mut buf = [0u8; 24];
+        let key: &[u8] = if raw_key.len() <= buf.len() {
+            buf[..raw_key.len()].copy_from_slice(raw_key);
+            buf[..raw_key.len()].make_ascii_uppercase();
+            &buf[..raw_key.len()]
+        } else {
+            b"(long)"
+        };
         let Some(eq) = eq else {
             if key == b"USESYSLOG" {
                 continue;
@@ -255,17 +266,17 @@ pub fn parse(text: &[u8], one_time_file: OneTimeReader) -> Result<Conf, ConfErro
         // The value's range in the whole file, for the editor.
         let vr = trim(text, t.start + eq + 1..t.end);
         let value = &text[vr.clone()];
-        let key_text = String::from_utf8_lossy(&key).to_lowercase();
+        let key_text = || String::from_utf8_lossy(raw_key).to_lowercase();
         match section {
-            None => match key.as_slice() {
+            None => match key {
                 b"LOGFILE" => conf.logfile = Some(value.to_vec()),
                 b"PIDFILE" => conf.pidfile = Some(value.to_vec()),
                 b"INTERFACE" => {}
-                _ => return err(n, format!("unknown key {} in [options]", quote(&key_text))),
+                _ => return err(n, format!("unknown key {} in [options]", quote(key_text()))),
             },
             Some(i) => {
                 let door = &mut conf.doors[i];
-                match key.as_slice() {
+                match key {
                     b"SEQUENCE" => {
                         door.sequence = Some(parse_sequence(value, &door.name, n)?);
                         door.sequence_lines.push((n, vr));
@@ -309,7 +320,7 @@ pub fn parse(text: &[u8], one_time_file: OneTimeReader) -> Result<Conf, ConfErro
                             n,
                             format!(
                                 "unknown key {} in door {}",
-                                quote(&key_text),
+                                quote(key_text()),
                                 door.display_name()
                             ),
                         );

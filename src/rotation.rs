@@ -140,7 +140,9 @@ pub fn plan(settings: &Settings, loaded: &Loaded, now: u64, offset: i64) -> Resu
             path.display()
         )));
     }
-    check_unique(path, conf, &doors)?;
+    // By name; a door name used twice is refused by check_unique (same sequence).
+    let by_name: HashMap<&[u8], &DoorPlan> = doors.iter().map(|d| (&d.name[..], d)).collect();
+    check_unique(path, conf, &by_name)?;
     let values: HashMap<&[u8], Vec<u8>> = doors
         .iter()
         .map(|d| (&d.name[..], sequence::join(&d.new, ",").into_bytes()))
@@ -156,10 +158,7 @@ pub fn plan(settings: &Settings, loaded: &Loaded, now: u64, offset: i64) -> Resu
         )
     })?;
     for d in check.doors.iter().filter(|d| d.is_rotator()) {
-        let want = doors
-            .iter()
-            .find(|p| p.name == d.name)
-            .map(|p| as_ports(&p.new));
+        let want = by_name.get(&d.name[..]).map(|p| as_ports(&p.new));
         if d.sequence != want {
             return Err(at_line(
                 path,
@@ -168,6 +167,7 @@ pub fn plan(settings: &Settings, loaded: &Loaded, now: u64, offset: i64) -> Resu
             ));
         }
     }
+    drop(by_name);
     Ok(Plan {
         period_start,
         doors,
@@ -177,13 +177,10 @@ pub fn plan(settings: &Settings, loaded: &Loaded, now: u64, offset: i64) -> Resu
 
 /// Two doors with one sequence: one knock would open both (or knockd would
 /// only ever match the first). Refused, naming both.
-fn check_unique(path: &Path, conf: &Conf, plans: &[DoorPlan]) -> Result<()> {
+fn check_unique(path: &Path, conf: &Conf, plans: &HashMap<&[u8], &DoorPlan>) -> Result<()> {
     let mut seen: HashMap<Vec<Port>, &Door> = HashMap::new();
     for door in conf.doors.iter().filter(|d| d.one_time.is_none()) {
-        let seq = match plans
-            .iter()
-            .find(|p| p.name == door.name && door.is_rotator())
-        {
+        let seq = match plans.get(&door.name[..]).filter(|_| door.is_rotator()) {
             Some(p) => as_ports(&p.new),
             None => door.sequence.clone().unwrap_or_default(),
         };

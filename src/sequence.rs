@@ -8,7 +8,7 @@
 //! divides the port, else udp.
 
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write};
 
 use sha2::{Digest, Sha256};
 
@@ -86,7 +86,7 @@ pub fn derive(settings: &Settings, period_start: u64, service: &[u8]) -> Vec<Kno
     (1..=settings.length)
         .map(|i| {
             let mut h = base.clone();
-            h.update(i.to_string().as_bytes());
+            h.update(decimal(&mut [0; 10], i));
             let digest = h.finalize();
             let d = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
             let port = settings.ports.nth(d % n);
@@ -96,6 +96,19 @@ pub fn derive(settings: &Settings, period_start: u64, service: &[u8]) -> Vec<Kno
             }
         })
         .collect()
+}
+
+/// `n` in decimal, in `buf` (no allocation: this runs 10 times a door).
+fn decimal(buf: &mut [u8; 10], mut n: u32) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
+    }
 }
 
 pub fn proto_for(port: u16, modulo: u64) -> Proto {
@@ -113,7 +126,7 @@ pub fn join(seq: &[Knock], sep: &str) -> String {
         if i > 0 {
             out.push_str(sep);
         }
-        out.push_str(&k.to_string());
+        let _ = write!(out, "{}:{}", k.port, k.proto.as_str());
     }
     out
 }
