@@ -158,6 +158,8 @@ fn knockd_agrees_with_the_editor() {
         ours_accept > 20 && ours_refuse > 20,
         "{ours_accept} / {ours_refuse}"
     );
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/knockd.conf.example");
+    std::fs::copy(&example, dir.join("example.accept")).unwrap();
     // knockd's quirks, each checked by hand against knockd 0.8 once.
     let quirks: &[(&str, bool)] = &[
         ("[d]\nsequence = abc\n", true),
