@@ -11,19 +11,38 @@ fn root() -> &'static Path {
 }
 
 fn tool(name: &str) -> Command {
-    let found = Command::new("sh").args(["-c", &format!("command -v {name}")]).output().unwrap();
-    assert!(found.status.success(), "{name} is not installed: run 'bash tests/run', which installs it");
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .unwrap();
+    assert!(
+        found.status.success(),
+        "{name} is not installed: run 'bash tests/run', which installs it"
+    );
     Command::new(name)
 }
 
 #[test]
 fn man_pages_lint_clean() {
-    let pages: Vec<_> = std::fs::read_dir(root().join("man")).unwrap().flatten().map(|e| e.path()).collect();
+    let pages: Vec<_> = std::fs::read_dir(root().join("man"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     assert!(!pages.is_empty());
     for page in pages {
-        let out = tool("mandoc").args(["-T", "lint", "-W", "warning"]).arg(&page).output().unwrap();
-        let said = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success() && said.trim().is_empty(), "{}: {said}", page.display());
+        let out = tool("mandoc")
+            .args(["-T", "lint", "-W", "warning"])
+            .arg(&page)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && said.trim().is_empty(),
+            "{}: {said}",
+            page.display()
+        );
     }
 }
 
@@ -31,26 +50,55 @@ fn man_pages_lint_clean() {
 fn systemd_units_verify() {
     let work = common::TempDir::new("units");
     let bin = common::bin();
-    for unit in ["knock-rotator.service", "knock-rotator-oneshot.service", "knock-rotator.timer"] {
+    for unit in [
+        "knock-rotator.service",
+        "knock-rotator-oneshot.service",
+        "knock-rotator.timer",
+    ] {
         let text = std::fs::read_to_string(root().join("dist/systemd").join(unit)).unwrap();
-        assert!(!text.lines().any(|l| l.starts_with("Environment=")), "{unit}: Environment= would expose settings");
+        assert!(
+            !text.lines().any(|l| l.starts_with("Environment=")),
+            "{unit}: Environment= would expose settings"
+        );
         // Verify against the binary we built, where the unit expects /usr/local/bin.
         let text = text.replace("/usr/local/bin/knock-rotator", bin.to_str().unwrap());
         std::fs::write(work.path().join(unit), text).unwrap();
     }
-    for unit in ["knock-rotator.service", "knock-rotator-oneshot.service", "knock-rotator.timer"] {
-        let out = tool("systemd-analyze").args(["verify", "--man=no"]).arg(work.path().join(unit)).output().unwrap();
+    for unit in [
+        "knock-rotator.service",
+        "knock-rotator-oneshot.service",
+        "knock-rotator.timer",
+    ] {
+        let out = tool("systemd-analyze")
+            .args(["verify", "--man=no"])
+            .arg(work.path().join(unit))
+            .output()
+            .unwrap();
         let said = String::from_utf8_lossy(&out.stderr);
         // knockd.service is not installed here; anything else is a finding.
-        let findings: Vec<_> = said.lines().filter(|l| !l.contains("knockd.service")).collect();
-        assert!(out.status.success() && findings.is_empty(), "{unit}: {said}");
+        let findings: Vec<_> = said
+            .lines()
+            .filter(|l| !l.contains("knockd.service"))
+            .collect();
+        assert!(
+            out.status.success() && findings.is_empty(),
+            "{unit}: {said}"
+        );
     }
 }
 
 #[test]
 fn openwrt_script_parses() {
-    let out = tool("sh").arg("-n").arg(root().join("dist/openwrt/knock-rotator.init")).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = tool("sh")
+        .arg("-n")
+        .arg(root().join("dist/openwrt/knock-rotator.init"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -64,5 +112,9 @@ fn example_config_rotates() {
             .arg(&conf),
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("rotated 1 of 1 rotator door"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("rotated 1 of 1 rotator door"),
+        "{}",
+        r.stdout
+    );
 }
