@@ -22,3 +22,20 @@ lint:
 bench *GROUPS:
     cargo build --release --target {{musl}}
     KNOCK_ROTATOR_BIN={{justfile_directory()}}/target/{{musl}}/release/knock-rotator cargo bench --bench bench -- {{GROUPS}}
+
+# Static, stripped release executables for every device, with SHA256SUMS, in target/dist/.
+dist:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    targets=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
+    installed=$(rustup target list --installed)
+    for t in "${targets[@]}"; do
+        grep -qx "$t" <<<"$installed" || rustup target add "$t"
+    done
+    rm -rf target/dist && mkdir -p target/dist
+    for t in "${targets[@]}"; do
+        cargo build --release --locked --target "$t"
+        cp "target/$t/release/knock-rotator" "target/dist/knock-rotator-$t"
+    done
+    cd target/dist && sha256sum knock-rotator-* > SHA256SUMS
+    ls -l

@@ -4,6 +4,7 @@
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
 
 use crate::applet::{APPLETS, Applet, Ctx};
 use crate::cli;
@@ -62,6 +63,16 @@ fn run_main(env: Env, args: Vec<OsString>) -> Result<()> {
     match first_text.as_ref() {
         "-h" | "--help" => return cli::out(&usage()),
         "-V" | "--version" => return cli::out(&version()),
+        "--install" => {
+            let dir = args.next().map(PathBuf::from);
+            if let Some(extra) = args.next() {
+                return Err(Error::usage(format!(
+                    "--install takes one DIR; unexpected {}",
+                    quote(extra.as_encoded_bytes())
+                )));
+            }
+            return cli::out(&crate::install::install(dir)?);
+        }
         "help" => {
             return match args.next() {
                 None => cli::out(&usage()),
@@ -123,7 +134,8 @@ fn names() -> String {
 
 pub fn usage() -> String {
     let mut s = format!(
-        "Usage: {MAIN_NAME} APPLET [ARGS...]\n       {MAIN_NAME} --help | --version\n\n\
+        "Usage: {MAIN_NAME} APPLET [ARGS...]\n       {MAIN_NAME} --install [DIR]\n       \
+         {MAIN_NAME} --help | --version\n\n\
          Rotating port-knock sequences for knockd.\n\nApplets:\n"
     );
     for a in APPLETS {

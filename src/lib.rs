@@ -10,6 +10,7 @@ pub mod clock;
 pub mod dispatch;
 pub mod dns;
 pub mod error;
+pub mod install;
 pub mod knock;
 pub mod knockd_conf;
 pub mod ports;

@@ -10,63 +10,9 @@ use knock_rotator::settings::{Env, Settings};
 use knock_rotator::{knockd_conf, rotation};
 
 use std::path::Path;
-use std::process::Command;
 
-fn require(tool: &str) {
-    let found = Command::new("sh")
-        .args([
-            "-c",
-            &format!("PATH=$PATH:/usr/sbin:/sbin command -v {tool}"),
-        ])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        found,
-        "{tool} is not installed: run 'bash tests/run', which installs it"
-    );
-}
-
-/// Run one script in fresh namespaces; its output is shown on failure.
-pub fn script(name: &str, tools: &[&str]) {
-    script_with(name, tools, &[]);
-}
-
-fn script_with(name: &str, tools: &[&str], env: &[(&str, &Path)]) {
-    assert!(
-        rustix::process::geteuid().is_root(),
-        "end-to-end tests need root (network namespaces, knockd, iptables): run 'bash tests/run' as root"
-    );
-    for t in ["unshare", "ip", "iptables", "ip6tables", "knockd"]
-        .iter()
-        .chain(tools)
-    {
-        require(t);
-    }
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
-    let work = common::TempDir::new(&format!("e2e-{name}"));
-    let out = Command::new("unshare")
-        .args(["--net", "--mount", "--propagation", "private", "bash"])
-        .arg(dir.join(format!("{name}.sh")))
-        .env("BIN", common::bin())
-        .env("WORK", work.path())
-        .env("LIB", dir.join("lib.sh"))
-        .envs(env.iter().map(|(k, v)| (*k, *v)))
-        .env_remove("KNOCKD_ROTATOR_SECRET")
-        .output()
-        .expect("run unshare");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // Shown with --nocapture: the scripts' '# ...' notes carry figures.
-    println!("{text}");
-    assert!(
-        out.status.success(),
-        "tests/e2e/{name}.sh failed ({}):\n{text}",
-        out.status
-    );
+fn script(name: &str, tools: &[&str]) {
+    common::e2e(name, tools, &[]);
 }
 
 #[test]
@@ -188,5 +134,9 @@ fn knockd_agrees_with_the_editor() {
         )
         .unwrap();
     }
-    script_with("knockd_agrees", &["timeout"], &[("CHECK_DIR", dir)]);
+    common::e2e(
+        "knockd_agrees",
+        &["timeout"],
+        &[("CHECK_DIR", dir.as_os_str())],
+    );
 }

@@ -98,3 +98,58 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Fail, with what to do, when a tool the tests need is missing.
+pub fn require(tool: &str) {
+    let found = Command::new("sh")
+        .args([
+            "-c",
+            &format!("PATH=$PATH:/usr/sbin:/sbin command -v {tool}"),
+        ])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        found,
+        "{tool} is not installed: run 'bash tests/run', which installs it"
+    );
+}
+
+/// Run `tests/e2e/NAME.sh` as root in fresh network and mount namespaces,
+/// with BIN, WORK and LIB set (and `env`); its output is shown on failure.
+pub fn e2e(name: &str, tools: &[&str], env: &[(&str, &std::ffi::OsStr)]) {
+    assert!(
+        rustix::process::geteuid().is_root(),
+        "end-to-end tests need root (network namespaces, knockd, iptables): run 'bash tests/run' as root"
+    );
+    for t in ["unshare", "ip", "iptables", "ip6tables", "knockd"]
+        .iter()
+        .chain(tools)
+    {
+        require(t);
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
+    let work = TempDir::new(&format!("e2e-{name}"));
+    let out = Command::new("unshare")
+        .args(["--net", "--mount", "--propagation", "private", "bash"])
+        .arg(dir.join(format!("{name}.sh")))
+        .env("BIN", bin())
+        .env("WORK", work.path())
+        .env("LIB", dir.join("lib.sh"))
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
+        .env_remove("KNOCKD_ROTATOR_SECRET")
+        .output()
+        .expect("run unshare");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Shown with --nocapture: the scripts' '# ...' notes carry figures.
+    println!("{text}");
+    assert!(
+        out.status.success(),
+        "tests/e2e/{name}.sh failed ({}):\n{text}",
+        out.status
+    );
+}

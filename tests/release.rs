@@ -1,0 +1,153 @@
+//! The shipped executables: `just dist` builds static musl executables for
+//! x86_64 and aarch64 under 1 MiB with SHA256SUMS; the aarch64 one, under
+//! qemu, computes every known answer and opens a door on loopback.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Once;
+
+const TARGETS: [&str; 2] = ["x86_64-unknown-linux-musl", "aarch64-unknown-linux-musl"];
+
+fn dist() -> PathBuf {
+    static BUILD: Once = Once::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    BUILD.call_once(|| {
+        common::require("just");
+        let out = Command::new("just")
+            .arg("dist")
+            .current_dir(root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "just dist failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+    root.join("target/dist")
+}
+
+fn exe(target: &str) -> PathBuf {
+    dist().join(format!("knock-rotator-{target}"))
+}
+
+#[test]
+fn executables_are_static_small_and_summed() {
+    common::require("readelf");
+    for t in TARGETS {
+        let path = exe(t);
+        let size = std::fs::metadata(&path).unwrap().len();
+        println!("{t}: {size} bytes");
+        assert!(size < 1024 * 1024, "{t}: {size} bytes, over 1 MiB");
+        let headers = Command::new("readelf")
+            .args(["--program-headers", "--dynamic", "--wide"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&headers.stdout);
+        assert!(headers.status.success());
+        assert!(
+            !text.contains("INTERP"),
+            "{t}: has a program interpreter:\n{text}"
+        );
+        assert!(
+            !text.contains("(NEEDED)"),
+            "{t}: needs shared libraries:\n{text}"
+        );
+        let sections = Command::new("readelf")
+            .args(["--section-headers", "--wide"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            !String::from_utf8_lossy(&sections.stdout).contains(".symtab"),
+            "{t}: not stripped"
+        );
+    }
+    let check = Command::new("sha256sum")
+        .args(["--check", "--strict", "SHA256SUMS"])
+        .current_dir(dist())
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    let listed = std::fs::read_to_string(dist().join("SHA256SUMS")).unwrap();
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+}
+
+fn qemu(env: &[(String, String)], args: &[&str]) -> common::Run {
+    let mut c = Command::new("qemu-aarch64-static");
+    c.arg(exe("aarch64-unknown-linux-musl"))
+        .args(args)
+        .env_clear()
+        .envs(env.iter().cloned());
+    common::run(&mut c)
+}
+
+#[test]
+fn aarch64_computes_every_known_answer_under_qemu() {
+    common::require("qemu-aarch64-static");
+    let v = qemu(&[], &["--version"]);
+    assert!(
+        v.stdout.contains("aarch64-unknown-linux-musl"),
+        "{}{}",
+        v.stdout,
+        v.stderr
+    );
+    let mut n = 0;
+    for file in ["legacy.jsonl", "port-list.jsonl"] {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/vectors")
+                .join(file),
+        )
+        .unwrap();
+        for line in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let env: Vec<(String, String)> = v["env"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+                .collect();
+            let (now, offset) = (
+                v["now"].as_i64().unwrap().to_string(),
+                v["offset"].as_i64().unwrap().to_string(),
+            );
+            let r = qemu(
+                &env,
+                &[
+                    "generate",
+                    v["service"].as_str().unwrap(),
+                    "--at",
+                    &now,
+                    "--offset",
+                    &offset,
+                ],
+            );
+            assert_eq!(
+                r.stdout.trim_end(),
+                v["expected"].as_str().unwrap(),
+                "{file}: {line}\n{}",
+                r.stderr
+            );
+            n += 1;
+        }
+    }
+    assert_eq!(n, 300);
+}
+
+#[test]
+fn aarch64_knocks_on_loopback_under_qemu() {
+    let a64 = exe("aarch64-unknown-linux-musl");
+    common::e2e(
+        "release_aarch64",
+        &["qemu-aarch64-static"],
+        &[("A64", a64.as_os_str())],
+    );
+}
