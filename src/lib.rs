@@ -11,6 +11,7 @@ pub mod dispatch;
 pub mod dns;
 pub mod error;
 pub mod install;
+pub mod keyed;
 pub mod knock;
 pub mod knockd_conf;
 pub mod ports;

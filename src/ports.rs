@@ -92,6 +92,23 @@ impl PortSet {
         f64::from(self.len).log2()
     }
 
+    /// The set in its one canonical form (`2000-2999,3001`): adjacent
+    /// ranges merged, so equal sets read the same.
+    pub fn canonical(&self) -> String {
+        let mut merged: Vec<(u16, u16)> = Vec::new();
+        for &(a, b) in &self.ranges {
+            match merged.last_mut() {
+                Some(last) if u32::from(last.1) + 1 == u32::from(a) => last.1 = b,
+                _ => merged.push((a, b)),
+            }
+        }
+        merged
+            .iter()
+            .map(|&(a, b)| range_text(a, b))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     pub fn contains(&self, port: u16) -> bool {
         self.ranges.iter().any(|&(a, b)| (a..=b).contains(&port))
     }
@@ -135,6 +152,12 @@ mod tests {
         assert_eq!(s.nth(1001), 4000);
         assert_eq!(s.nth(1002), 5000);
         assert_eq!(s.nth(2002), 6000);
+    }
+
+    #[test]
+    fn canonical_form() {
+        let s = PortSet::parse("X", "3000-3999, 2000-2999,5000,4001").unwrap();
+        assert_eq!(s.canonical(), "2000-3999,4001,5000");
     }
 
     #[test]

@@ -13,7 +13,8 @@ use std::fmt::{self, Write};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::settings::Settings;
+use crate::keyed;
+use crate::settings::{Algorithm, Settings};
 
 pub const ROTATOR_SUFFIX: &[u8] = b"_ROTATOR";
 
@@ -78,6 +79,22 @@ pub fn period_start(now: u64, period: u64, offset: i64) -> Result<u64> {
 /// The sequence for `service` (already with its `_ROTATOR` suffix) in the
 /// period starting at `period_start`.
 pub fn derive(settings: &Settings, period_start: u64, service: &[u8]) -> Vec<Knock> {
+    if settings.algorithm == Algorithm::HmacSha256 {
+        let ports = keyed::ports(
+            settings.secret.expose(),
+            period_start,
+            service,
+            &settings.ports,
+            settings.length,
+        );
+        return ports
+            .into_iter()
+            .map(|port| Knock {
+                port,
+                proto: proto_for(port, settings.proto_modulo),
+            })
+            .collect();
+    }
     let mut base = Sha256::new();
     base.update(period_start.to_string().as_bytes());
     base.update(service);

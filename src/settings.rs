@@ -18,6 +18,7 @@ pub const PROTO_MODULO_VAR: &str = "KNOCKD_ROTATOR_PROTO_MODULO";
 pub const PORTS_VAR: &str = "KNOCKD_ROTATOR_PORTS";
 pub const SERVER_INTERVAL_VAR: &str = "KNOCKD_ROTATOR_SERVER_INTERVAL";
 pub const ALLOW_WEAK_VAR: &str = "KNOCKD_ROTATOR_ALLOW_WEAK";
+pub const ALGORITHM_VAR: &str = "KNOCKD_ROTATOR_ALGORITHM";
 const CREDENTIALS_DIR_VAR: &str = "CREDENTIALS_DIRECTORY";
 
 pub const DEFAULT_LENGTH: u32 = 10;
@@ -130,9 +131,28 @@ pub fn parse_signed(s: &str) -> Option<i64> {
     s.parse::<i64>().ok()
 }
 
+/// How sequences are derived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    /// The original clients' SHA-256 scheme (the default, byte-compatible).
+    Legacy,
+    /// HMAC-SHA-256, unbiased, no repeated port (src/keyed.rs).
+    HmacSha256,
+}
+
+impl Algorithm {
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Legacy => "legacy",
+            Algorithm::HmacSha256 => "hmac-sha256",
+        }
+    }
+}
+
 /// Everything the derivation needs.
 #[derive(Debug)]
 pub struct Settings {
+    pub algorithm: Algorithm,
     pub secret: Secret,
     /// Knocks per sequence.
     pub length: u32,
@@ -152,13 +172,31 @@ impl Settings {
             None => PortSet::legacy(),
             Some(s) => PortSet::parse(PORTS_VAR, s)?,
         };
-        check_strength(env, length, &ports)?;
+        let algorithm = match env.text(ALGORITHM_VAR)? {
+            None | Some("legacy") => Algorithm::Legacy,
+            Some("hmac-sha256") => Algorithm::HmacSha256,
+            Some(other) => {
+                return Err(Error::usage(format!(
+                    "{ALGORITHM_VAR}: {} is neither 'legacy' nor 'hmac-sha256'",
+                    quote(other)
+                )));
+            }
+        };
+        if algorithm == Algorithm::HmacSha256 && ports.len() < length {
+            return Err(Error::usage(format!(
+                "{PORTS_VAR}: {} ports cannot make {length} different knocks ({ALGORITHM_VAR}=hmac-sha256 \
+                 never repeats a port); widen the list or lower {LENGTH_VAR}",
+                ports.len()
+            )));
+        }
+        check_strength(env, algorithm, length, &ports)?;
         let secret = secret::load(
             env.get(SECRET_VAR),
             env.get(SECRET_FILE_VAR),
             env.get(CREDENTIALS_DIR_VAR),
         )?;
         Ok(Settings {
+            algorithm,
             secret,
             length,
             period,
@@ -169,7 +207,7 @@ impl Settings {
 
     /// Bits of entropy in one sequence.
     pub fn bits(&self) -> f64 {
-        f64::from(self.length) * self.ports.bits_per_port()
+        bits(self.algorithm, self.length, &self.ports)
     }
 }
 
@@ -194,7 +232,18 @@ fn proto_modulo(env: &Env) -> Result<u64> {
     }
 }
 
-fn check_strength(env: &Env, length: u32, ports: &PortSet) -> Result<()> {
+/// Bits in one sequence: LENGTH draws from the list, without repetition in
+/// the keyed mode.
+pub fn bits(algorithm: Algorithm, length: u32, ports: &PortSet) -> f64 {
+    match algorithm {
+        Algorithm::Legacy => f64::from(length) * ports.bits_per_port(),
+        Algorithm::HmacSha256 => (0..length)
+            .map(|i| f64::from(ports.len().saturating_sub(i).max(1)).log2())
+            .sum(),
+    }
+}
+
+fn check_strength(env: &Env, algorithm: Algorithm, length: u32, ports: &PortSet) -> Result<()> {
     if allow_weak(env)? {
         return Ok(());
     }
@@ -204,7 +253,7 @@ fn check_strength(env: &Env, length: u32, ports: &PortSet) -> Result<()> {
             "{LENGTH_VAR}: {length} knocks are too few (at least {MIN_LENGTH}); raise it, {hint}"
         )));
     }
-    let bits = f64::from(length) * ports.bits_per_port();
+    let bits = bits(algorithm, length, ports);
     if bits < MIN_BITS {
         return Err(Error::usage(format!(
             "{PORTS_VAR}: {length} knocks from {} ports give {bits:.1} bits, under the \

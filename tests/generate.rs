@@ -187,7 +187,7 @@ fn bad_arguments_are_refused() {
         ),
         (
             &["frobnicate"],
-            "unknown applet 'frobnicate'; applets: generate, knock, rotate, status",
+            "unknown applet 'frobnicate'; applets: generate, knock, rotate, status, fingerprint",
         ),
         (&[], "no applet given"),
         (&["--bogus"], "unknown option '--bogus'"),

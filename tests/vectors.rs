@@ -53,6 +53,63 @@ fn legacy_vectors() {
     assert_eq!(check_file("legacy.jsonl"), 200);
 }
 
+/// The keyed mode's known answers, made by tests/keyed_reference.py (an
+/// implementation of the published specification in Python's standard
+/// library); `keyed_reference_agrees` re-runs it.
+#[test]
+fn keyed_vectors() {
+    assert_eq!(check_file("keyed.jsonl"), 60);
+}
+
+#[test]
+fn keyed_reference_agrees() {
+    use std::io::Write;
+    common::require("python3");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let input = std::fs::read_to_string(root.join("tests/vectors/keyed.jsonl")).unwrap();
+    let mut child = std::process::Command::new("python3")
+        .arg(root.join("tests/keyed_reference.py"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let got: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
+    for (i, line) in input.lines().enumerate() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(got[i], v["expected"].as_str().unwrap(), "line {}", i + 1);
+    }
+}
+
+/// The openssl script in dist/ reproduces the first keyed vector.
+#[test]
+fn openssl_script_reproduces_a_vector() {
+    common::require("openssl");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new("bash")
+        .arg(root.join("dist/keyed-sequence.sh"))
+        .args(["ssh", "1799992800"])
+        .env("KNOCKD_ROTATOR_SECRET", "correct horse battery staple")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim_end(),
+        "5791:tcp 43776:tcp 16485:tcp 5506:tcp 22536:tcp 25960:tcp 10202:tcp 32645:tcp 10994:tcp 36812:tcp"
+    );
+}
+
 #[test]
 fn port_list_vectors() {
     assert_eq!(check_file("port-list.jsonl"), 100);

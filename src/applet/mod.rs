@@ -3,6 +3,7 @@
 use crate::error::Result;
 use crate::settings::Env;
 
+pub mod fingerprint;
 pub mod generate;
 pub mod knock;
 pub mod rotate;
@@ -30,4 +31,5 @@ pub static APPLETS: &[Applet] = &[
     knock::APPLET,
     rotate::APPLET,
     status::APPLET,
+    fingerprint::APPLET,
 ];
