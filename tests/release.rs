@@ -151,3 +151,15 @@ fn aarch64_knocks_on_loopback_under_qemu() {
         &[("A64", a64.as_os_str())],
     );
 }
+
+/// README's Termux install path, followed step by step with the static
+/// x86_64 executable (the aarch64 one runs the same code under qemu above).
+#[test]
+fn termux_install_path_works() {
+    let exe = exe("x86_64-unknown-linux-musl");
+    common::e2e(
+        "install_termux",
+        &["dnsmasq", "mount", "python3"],
+        &[("STATIC", exe.as_os_str())],
+    );
+}
