@@ -178,7 +178,11 @@ fn bench_derive() {
     ]))
     .unwrap();
     println!("\n[derive] in process, 10-knock sequences");
-    for (name, s) in [("legacy range", &settings), ("port list", &list), ("hmac-sha256", &keyed)] {
+    for (name, s) in [
+        ("legacy range", &settings),
+        ("port list", &list),
+        ("hmac-sha256", &keyed),
+    ] {
         let n = 200_000u64;
         let t0 = Instant::now();
         let mut sink = 0u64;

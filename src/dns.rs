@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, poll};
-use rustix::net::{AddressFamily, SocketFlags, SocketType, connect, recv, send, socket_with};
+use rustix::net::{SocketFlags, SocketType, connect, recv, send, socket_with};
 
 use crate::error::{Error, Result, describe_io, quote};
 
@@ -165,11 +165,7 @@ fn ask(
     qtypes: &[u16],
     timeout: Duration,
 ) -> std::result::Result<Option<Vec<IpAddr>>, String> {
-    let family = if server.is_ipv4() {
-        AddressFamily::INET
-    } else {
-        AddressFamily::INET6
-    };
+    let family = crate::resolve::family(server.ip());
     let fd = socket_with(
         family,
         SocketType::DGRAM,

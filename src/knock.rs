@@ -11,12 +11,11 @@ use std::time::{Duration, Instant};
 use rustix::event::{PollFd, PollFlags, poll};
 use rustix::fd::OwnedFd;
 use rustix::io::Errno;
-use rustix::net::{
-    AddressFamily, SendFlags, SocketFlags, SocketType, connect, sendto, socket_with,
-};
+use rustix::net::{SendFlags, SocketFlags, SocketType, connect, sendto, socket_with};
 
 use crate::error::{Error, Result, describe_io};
 use crate::rawtcp::RawSender;
+use crate::resolve::family;
 use crate::sequence::{Knock, Proto};
 
 pub struct Knocker {
@@ -67,14 +66,6 @@ impl Knocker {
         };
         self.last = Some(Instant::now());
         result
-    }
-}
-
-fn family(ip: IpAddr) -> AddressFamily {
-    if ip.is_ipv4() {
-        AddressFamily::INET
-    } else {
-        AddressFamily::INET6
     }
 }
 

@@ -5,9 +5,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use rustix::fd::OwnedFd;
-use rustix::net::{
-    AddressFamily, SendFlags, SocketFlags, SocketType, getsockname, ipproto, sendto, socket_with,
-};
+use rustix::net::{SendFlags, SocketFlags, SocketType, getsockname, ipproto, sendto, socket_with};
 
 use crate::error::{Error, Result, describe_io, quote};
 
@@ -81,11 +79,7 @@ pub struct RawSender {
 
 impl RawSender {
     pub fn open(dst: IpAddr, flags: u8) -> Result<Self> {
-        let family = if dst.is_ipv4() {
-            AddressFamily::INET
-        } else {
-            AddressFamily::INET6
-        };
+        let family = crate::resolve::family(dst);
         let fd = socket_with(
             family,
             SocketType::RAW,
@@ -142,11 +136,7 @@ impl RawSender {
 
 /// The address the kernel would send from to reach `dst`.
 fn source_address(dst: IpAddr) -> Result<IpAddr> {
-    let family = if dst.is_ipv4() {
-        AddressFamily::INET
-    } else {
-        AddressFamily::INET6
-    };
+    let family = crate::resolve::family(dst);
     let fd = socket_with(family, SocketType::DGRAM, SocketFlags::CLOEXEC, None)
         .map_err(|e| Error::failure(format!("--raw: {}", describe_io(&e.into()))))?;
     rustix::net::connect(&fd, &SocketAddr::new(dst, 9))

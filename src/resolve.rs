@@ -147,16 +147,21 @@ fn system_lookup(host: &str) -> Result<Vec<IpAddr>> {
     Ok(out)
 }
 
+/// The socket address family of `ip`.
+pub fn family(ip: IpAddr) -> AddressFamily {
+    if ip.is_ipv4() {
+        AddressFamily::INET
+    } else {
+        AddressFamily::INET6
+    }
+}
+
 /// The first address this machine has a route to. A UDP connect() asks the
 /// routing table and sends nothing.
 pub fn first_routable(host: &str, addrs: &[IpAddr]) -> Result<IpAddr> {
     let mut last = None;
     for &ip in addrs {
-        let family = if ip.is_ipv4() {
-            AddressFamily::INET
-        } else {
-            AddressFamily::INET6
-        };
+        let family = family(ip);
         let probe = socket_with(family, SocketType::DGRAM, SocketFlags::CLOEXEC, None)
             .and_then(|fd| connect(&fd, &SocketAddr::new(ip, 9)));
         match probe {
