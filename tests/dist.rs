@@ -118,3 +118,52 @@ fn example_config_rotates() {
         r.stdout
     );
 }
+
+/// bash completes applets, options and option values; the zsh and fish
+/// files parse.
+#[test]
+fn shell_completions() {
+    let bash = root().join("dist/completions/knock-rotator.bash");
+    let complete = |words: &str| {
+        let script = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); _knock_rotator; echo \"${{COMPREPLY[*]}}\"",
+            bash.display()
+        );
+        let out = tool("bash").args(["-c", &script]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(complete("knock-rotator ge"), "generate");
+    assert_eq!(
+        complete("knock-rotator generate ssh --format ''"),
+        "plain knockd"
+    );
+    assert!(complete("knock-rotator rotate --dr").contains("--dry-run"));
+    assert!(complete("knock-rotate --wa").contains("--watch"));
+    assert!(complete("knock --che").contains("--check"));
+    assert!(complete("knock-rotator knock --ra").contains("--raw"));
+    let zsh = tool("zsh")
+        .arg("-n")
+        .arg(root().join("dist/completions/_knock-rotator"))
+        .output()
+        .unwrap();
+    assert!(
+        zsh.status.success(),
+        "{}",
+        String::from_utf8_lossy(&zsh.stderr)
+    );
+    let fish = tool("fish")
+        .arg("--no-execute")
+        .arg(root().join("dist/completions/knock-rotator.fish"))
+        .output()
+        .unwrap();
+    assert!(
+        fish.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fish.stderr)
+    );
+}
