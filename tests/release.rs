@@ -163,3 +163,28 @@ fn termux_install_path_works() {
         &[("STATIC", exe.as_os_str())],
     );
 }
+
+/// README's server path under a real systemd (Debian in systemd-nspawn):
+/// the watch unit from dist/ rotates, reloads knockd with systemctl, keeps
+/// knocks working and the secret hidden. The Debian tree is made with
+/// debootstrap once and kept in target/.
+#[test]
+fn server_path_under_systemd() {
+    assert!(rustix::process::geteuid().is_root(), "needs root: run 'bash tests/run' as root");
+    for t in ["systemd-nspawn", "debootstrap", "nsenter"] {
+        common::require(t);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = common::TempDir::new("systemd");
+    let out = Command::new("bash")
+        .arg(root.join("tests/systemd/server.sh"))
+        .env("STATIC", exe("x86_64-unknown-linux-musl"))
+        .env("UNIT", root.join("dist/systemd/knock-rotator.service"))
+        .env("ROOT", root.join("target/systemd-root"))
+        .env("WORK", work.path())
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    println!("{text}");
+    assert!(out.status.success(), "tests/systemd/server.sh failed:\n{text}");
+}

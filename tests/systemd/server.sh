@@ -1,0 +1,89 @@
+# README's server path, run for real: a Debian system booted with systemd
+# in a container (systemd-nspawn, private network), knockd from Debian, our
+# static executable and dist/systemd/knock-rotator.service installed as the
+# README says. Watch mode must rotate at start and at boundaries, reload
+# knockd through 'systemctl reload' (same main pid), keep knocks working,
+# keep the secret out of the unit's environment, and stop on 'systemctl stop'.
+# Environment: STATIC (the executable), UNIT (the service file), ROOT (a
+# cached Debian tree, made here when missing), WORK.
+set -euo pipefail
+export PATH=$PATH:/usr/sbin:/sbin
+fail() { echo "FAIL: $*" >&2; [ -n "${init:-}" ] && inside 'journalctl --no-pager -n 40 -o cat' >&2; exit 1; }
+note() { echo "# $*"; }
+
+if [ ! -f "$ROOT/.complete" ]; then
+    # The mirror this machine's apt already uses.
+    mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+        grep -E '^(URIs:|deb )' | grep -oE 'https?://[^ ]+/debian/?( |$)' | head -n1 | tr -d ' ' || true)
+    [ -n "$mirror" ] || fail "no Debian mirror in /etc/apt/sources.list*"
+    rm -rf "$ROOT"
+    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,knockd,iptables,procps \
+        bookworm "$ROOT" "$mirror" >"$WORK/debootstrap.log" 2>&1 || { tail -5 "$WORK/debootstrap.log"; fail "debootstrap"; }
+    touch "$ROOT/.complete"
+fi
+
+# Copies left by an earlier run that was killed (-x copies the tree).
+rm -rf "$(dirname "$ROOT")"/.#machine."$(basename "$ROOT")"* "$(dirname "$ROOT")"/.#.#machine."$(basename "$ROOT")"*
+systemd-nspawn -q -x -D "$ROOT" --private-network --register=no --keep-unit -b \
+    --bind-ro="$STATIC:/usr/local/bin/knock-rotator" \
+    --bind-ro="$UNIT:/etc/systemd/system/knock-rotator.service" >"$WORK/console.log" 2>&1 </dev/null &
+nspawn=$!
+trap 'kill -TERM $nspawn 2>/dev/null; for _ in $(seq 50); do kill -0 $nspawn 2>/dev/null || break; sleep 0.2; done; kill -KILL $nspawn 2>/dev/null || true' EXIT
+inside() { nsenter -t "$init" -a -r -w /bin/sh -c "$1"; }
+state=
+for _ in $(seq 150); do
+    init=$(ps --ppid $nspawn -o pid= | tr -d ' ' | head -n1 || true)
+    [ -n "$init" ] && state=$(inside 'systemctl is-system-running' 2>/dev/null || true)
+    case $state in running | degraded) break ;; esac
+    sleep 0.2
+done
+[ "${state:-}" = running ] || [ "${state:-}" = degraded ] || fail "the container did not boot: $(tail -5 "$WORK/console.log")"
+note "booted: $(inside 'systemctl --version | head -n1')"
+
+# knockd, as Debian ships it, on the container's loopback.
+inside "cat > /etc/knockd.conf" <<'CONF'
+[options]
+	LogFile = /var/log/knockd.log
+[ssh_ROTATOR]
+	sequence      = 1:tcp
+	seq_timeout   = 10
+	tcpflags      = syn
+	start_command = /bin/sh -c 'echo %IP% >> /run/opened'
+CONF
+inside "printf 'START_KNOCKD=1\nKNOCKD_OPTS=\"-i lo\"\n' > /etc/default/knockd && systemctl enable --now knockd" >/dev/null 2>&1
+inside 'systemctl is-active knockd' >/dev/null || fail "knockd did not start"
+knockd_pid=$(inside 'systemctl show -p MainPID --value knockd')
+
+# README, "Running it on a server" (the executable and unit are bound in).
+inside "install -d -m 700 /etc/knock-rotator
+(umask 077; printf '%s\n' 'the shared secret of the server test' > /etc/knock-rotator/secret)
+printf 'KNOCKD_ROTATOR_PERIOD_MODULO=10\n' > /etc/knock-rotator/settings
+systemctl daemon-reload && systemctl enable --now knock-rotator" >/dev/null 2>&1 || fail "enable knock-rotator"
+
+log() { inside 'journalctl --no-pager -u knock-rotator -o cat'; }
+for _ in $(seq 100); do log | grep -q "rotated 1 of 1" && break; sleep 0.1; done
+log | grep -q "rotated 1 of 1 rotator door .*; knockd reloaded (systemctl reload knockd)" || fail "no rotation at start: $(log)"
+# Across two boundaries (10 s periods).
+for _ in $(seq 250); do [ "$(log | grep -c 'after the boundary')" -ge 2 ] && break; sleep 0.1; done
+[ "$(log | grep -c 'after the boundary')" -ge 2 ] || fail "no rotations at boundaries: $(log)"
+note "$(log | grep 'after the boundary' | tail -n1 | sed 's/.*(\(.* ms after the boundary\))/\1/')"
+[ "$(inside 'systemctl show -p MainPID --value knockd')" = "$knockd_pid" ] || fail "knockd was restarted"
+inside 'grep -c "re-reading config file" /var/log/knockd.log' | grep -qv '^0$' || fail "knockd never re-read"
+
+# A knock from a client with the same settings opens the door.
+env="KNOCKD_ROTATOR_SECRET_FILE=/etc/knock-rotator/secret KNOCKD_ROTATOR_PERIOD_MODULO=10"
+inside "iptables -A INPUT -i lo -p tcp --dport 1024:65535 -j DROP && $env knock-rotator knock 127.0.0.1 ssh"
+for _ in $(seq 30); do inside 'grep -qsx 127.0.0.1 /run/opened' && break; sleep 0.1; done
+inside 'grep -qsx 127.0.0.1 /run/opened' || fail "the knock did not open the door"
+inside "$env knock-rotator status" >"$WORK/status" || inside "sleep 1; $env knock-rotator status" >"$WORK/status" \
+    || fail "status: $(cat "$WORK/status")"
+
+# The secret is nowhere in what systemd or /proc show of the service.
+pid=$(inside 'systemctl show -p MainPID --value knock-rotator')
+inside "systemctl show knock-rotator; cat /proc/$pid/environ /proc/$pid/cmdline" | grep -q 'the shared secret of' \
+    && fail "the secret shows in the unit or its process"
+
+inside 'systemctl stop knock-rotator'
+inside 'systemctl is-active knock-rotator' >/dev/null && fail "still active after stop"
+log | grep -qx "stopping (signal)" || fail "no clean stop: $(log | tail -n4)"
+note ok
