@@ -170,7 +170,10 @@ fn termux_install_path_works() {
 /// debootstrap once and kept in target/.
 #[test]
 fn server_path_under_systemd() {
-    assert!(rustix::process::geteuid().is_root(), "needs root: run 'bash tests/run' as root");
+    assert!(
+        rustix::process::geteuid().is_root(),
+        "needs root: run 'bash tests/run' as root"
+    );
     for t in ["systemd-nspawn", "debootstrap", "nsenter"] {
         common::require(t);
     }
@@ -184,7 +187,14 @@ fn server_path_under_systemd() {
         .env("WORK", work.path())
         .output()
         .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     println!("{text}");
-    assert!(out.status.success(), "tests/systemd/server.sh failed:\n{text}");
+    assert!(
+        out.status.success(),
+        "tests/systemd/server.sh failed:\n{text}"
+    );
 }
