@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use crate::error::{Error, Result, quote};
 use crate::ports::PortSet;
@@ -32,22 +33,31 @@ pub const MAX_LENGTH: u32 = 32;
 pub const MIN_LENGTH: u32 = 5;
 pub const MIN_BITS: f64 = 40.0;
 
-/// The variables we read, captured at start.
-#[derive(Debug, Default, Clone)]
+/// The variables we read, captured at start. The secret is kept apart, as
+/// a [`Secret`]: wiped when dropped, never shown by `{:?}`.
+#[derive(Default)]
 pub struct Env {
     vars: BTreeMap<String, OsString>,
+    secret: Option<Secret>,
+}
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Env")
+            .field("vars", &self.vars.keys())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Env {
     /// Read our variables and remove the secret from the process
     /// environment. Call before any thread is started.
     pub fn capture() -> Self {
-        let vars = std::env::vars_os()
-            .filter_map(|(k, v)| {
-                let k = k.into_string().ok()?;
-                (k.starts_with("KNOCKD_ROTATOR_") || k == CREDENTIALS_DIR_VAR).then_some((k, v))
-            })
-            .collect();
+        let vars = std::env::vars_os().filter_map(|(k, v)| {
+            let k = k.into_string().ok()?;
+            (k.starts_with("KNOCKD_ROTATOR_") || k == CREDENTIALS_DIR_VAR).then_some((k, v))
+        });
+        let env = Env::from_pairs(vars);
         // Blank the value where the kernel keeps our initial environment
         // (/proc/PID/environ shows it, and unsetenv leaves it there), then
         // drop the variable, so no child we run can inherit it.
@@ -62,22 +72,25 @@ impl Env {
             }
             std::env::remove_var(SECRET_VAR);
         }
-        Env { vars }
+        env
     }
 
     /// An environment made of the given pairs (tests, benches).
     pub fn from_pairs<K: Into<String>, V: Into<OsString>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
-        Env {
-            vars: pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        }
+        let mut vars: BTreeMap<String, OsString> = pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        let secret = vars.remove(SECRET_VAR).map(|v| Secret::new(v.into_vec()));
+        Env { vars, secret }
     }
 
     pub fn get(&self, name: &str) -> Option<&OsStr> {
+        if name == SECRET_VAR {
+            return self.secret.as_ref().map(|s| OsStr::from_bytes(s.expose()));
+        }
         self.vars.get(name).map(|v| v.as_os_str())
     }
 
@@ -301,6 +314,14 @@ mod tests {
             v.push((SECRET_VAR.into(), "0123456789".into()));
         }
         Env::from_pairs(v)
+    }
+
+    #[test]
+    fn debug_output_hides_the_secret() {
+        let e = Env::from_pairs([(SECRET_VAR, "do not show me"), (LENGTH_VAR, "10")]);
+        let shown = format!("{e:?} {:?}", Settings::load(&e).unwrap());
+        assert!(!shown.contains("do not show me"), "{shown}");
+        assert_eq!(e.get(SECRET_VAR), Some(OsStr::new("do not show me")));
     }
 
     #[test]
