@@ -11,14 +11,7 @@ fn root() -> &'static Path {
 }
 
 fn tool(name: &str) -> Command {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .unwrap();
-    assert!(
-        found.status.success(),
-        "{name} is not installed: run 'bash tests/run', which installs it"
-    );
+    common::require(name);
     Command::new(name)
 }
 
