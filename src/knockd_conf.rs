@@ -93,6 +93,11 @@ fn trim(s: &[u8], r: Range<usize>) -> Range<usize> {
     a..b
 }
 
+/// `line` without leading and trailing C white space, as knockd trims it.
+pub fn trimmed(line: &[u8]) -> &[u8] {
+    &line[trim(line, 0..line.len())]
+}
+
 /// The lines of `text` as (content range without the "\n", 1-based number).
 pub fn lines(text: &[u8]) -> impl Iterator<Item = (Range<usize>, usize)> + '_ {
     let mut start = 0;

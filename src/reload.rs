@@ -49,7 +49,7 @@ pub fn reload(method: &Method, pidfile: &Path, logfile: Option<&Path>) -> Result
                     "knockd is not running after 'systemctl reload knockd'; see 'journalctl -u knockd'",
                 ));
             }
-            check_log(log_mark)?;
+            wait_for_log(log_mark)?;
             Ok(Done("knockd reloaded (systemctl reload knockd)".into()))
         }
         Method::Pidfile(path) => {
@@ -72,7 +72,7 @@ pub fn reload(method: &Method, pidfile: &Path, logfile: Option<&Path>) -> Result
             )?;
             match pid {
                 Some(pid) => confirm(pid, log_mark)?,
-                None => check_log(log_mark)?,
+                None => wait_for_log(log_mark)?,
             }
             Ok(Done(format!("knockd reloaded ({})", quote(cmd))))
         }
@@ -159,10 +159,6 @@ fn confirm(pid: libc::pid_t, log_mark: Option<(&Path, u64)>) -> Result<()> {
         )));
     }
     logged
-}
-
-fn check_log(log_mark: Option<(&Path, u64)>) -> Result<()> {
-    wait_for_log(log_mark)
 }
 
 fn wait_for_log(log_mark: Option<(&Path, u64)>) -> Result<()> {

@@ -87,7 +87,7 @@ fn one_time_sequences(path: &[u8]) -> std::result::Result<Vec<Port>, String> {
         .and_then(|mut f| f.read_to_end(&mut text))
         .map_err(|e| crate::error::describe_io(&e))?;
     for (r, n) in knockd_conf::lines(&text) {
-        let line = text[r].trim_ascii();
+        let line = knockd_conf::trimmed(&text[r]);
         if line.is_empty() || line[0] == b'#' {
             continue;
         }

@@ -212,7 +212,7 @@ fn diff(loaded: &Loaded, plan: &Plan, show: bool) -> String {
     let mut door = String::new();
     for ((or, n), (nr, _)) in old_lines.iter().zip(&new_lines) {
         let (old, new) = (&loaded.text[or.clone()], &plan.new_text[nr.clone()]);
-        let t = old.trim_ascii();
+        let t = crate::knockd_conf::trimmed(old);
         if t.starts_with(b"[") && t.ends_with(b"]") {
             door = String::from_utf8_lossy(t).into_owned();
         }
