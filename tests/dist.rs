@@ -82,15 +82,11 @@ fn systemd_units_verify() {
 
 #[test]
 fn openwrt_script_parses() {
-    let out = tool("sh")
-        .arg("-n")
-        .arg(root().join("dist/openwrt/knock-rotator.init"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::succeed(
+        tool("sh")
+            .arg("-n")
+            .arg(root().join("dist/openwrt/knock-rotator.init")),
+        "sh -n knock-rotator.init",
     );
 }
 
@@ -122,13 +118,9 @@ fn shell_completions() {
             "source {}; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); _knock_rotator; echo \"${{COMPREPLY[*]}}\"",
             bash.display()
         );
-        let out = tool("bash").args(["-c", &script]).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        common::succeed(tool("bash").args(["-c", &script]), "bash completion")
+            .trim()
+            .to_string()
     };
     assert_eq!(complete("knock-rotator ge"), "generate");
     assert_eq!(
@@ -139,24 +131,16 @@ fn shell_completions() {
     assert!(complete("knock-rotate --wa").contains("--watch"));
     assert!(complete("knock --che").contains("--check"));
     assert!(complete("knock-rotator knock --ra").contains("--raw"));
-    let zsh = tool("zsh")
-        .arg("-n")
-        .arg(root().join("dist/completions/_knock-rotator"))
-        .output()
-        .unwrap();
-    assert!(
-        zsh.status.success(),
-        "{}",
-        String::from_utf8_lossy(&zsh.stderr)
+    common::succeed(
+        tool("zsh")
+            .arg("-n")
+            .arg(root().join("dist/completions/_knock-rotator")),
+        "zsh -n _knock-rotator",
     );
-    let fish = tool("fish")
-        .arg("--no-execute")
-        .arg(root().join("dist/completions/knock-rotator.fish"))
-        .output()
-        .unwrap();
-    assert!(
-        fish.status.success(),
-        "{}",
-        String::from_utf8_lossy(&fish.stderr)
+    common::succeed(
+        tool("fish")
+            .arg("--no-execute")
+            .arg(root().join("dist/completions/knock-rotator.fish")),
+        "fish --no-execute knock-rotator.fish",
     );
 }

@@ -15,15 +15,9 @@ fn dist() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     BUILD.call_once(|| {
         common::require("just");
-        let out = Command::new("just")
-            .arg("dist")
-            .current_dir(root)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "just dist failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
+        common::succeed(
+            Command::new("just").arg("dist").current_dir(root),
+            "just dist",
         );
     });
     root.join("target/dist")
@@ -66,15 +60,11 @@ fn executables_are_static_small_and_summed() {
             "{t}: not stripped"
         );
     }
-    let check = Command::new("sha256sum")
-        .args(["--check", "--strict", "SHA256SUMS"])
-        .current_dir(dist())
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stdout)
+    common::succeed(
+        Command::new("sha256sum")
+            .args(["--check", "--strict", "SHA256SUMS"])
+            .current_dir(dist()),
+        "sha256sum --check SHA256SUMS",
     );
     let listed = std::fs::read_to_string(dist().join("SHA256SUMS")).unwrap();
     assert_eq!(listed.lines().count(), 2, "{listed}");
@@ -179,22 +169,13 @@ fn server_path_under_systemd() {
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let work = common::TempDir::new("systemd");
-    let out = Command::new("bash")
-        .arg(root.join("tests/systemd/server.sh"))
-        .env("STATIC", exe("x86_64-unknown-linux-musl"))
-        .env("UNIT", root.join("dist/systemd/knock-rotator.service"))
-        .env("ROOT", root.join("target/systemd-root"))
-        .env("WORK", work.path())
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    println!("{text}");
-    assert!(
-        out.status.success(),
-        "tests/systemd/server.sh failed:\n{text}"
+    common::succeed(
+        Command::new("bash")
+            .arg(root.join("tests/systemd/server.sh"))
+            .env("STATIC", exe("x86_64-unknown-linux-musl"))
+            .env("UNIT", root.join("dist/systemd/knock-rotator.service"))
+            .env("ROOT", root.join("target/systemd-root"))
+            .env("WORK", work.path()),
+        "tests/systemd/server.sh",
     );
 }

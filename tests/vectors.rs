@@ -93,19 +93,15 @@ fn keyed_reference_agrees() {
 fn openssl_script_reproduces_a_vector() {
     common::require("openssl");
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = std::process::Command::new("bash")
-        .arg(root.join("dist/keyed-sequence.sh"))
-        .args(["ssh", "1799992800"])
-        .env("KNOCKD_ROTATOR_SECRET", "correct horse battery staple")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::succeed(
+        std::process::Command::new("bash")
+            .arg(root.join("dist/keyed-sequence.sh"))
+            .args(["ssh", "1799992800"])
+            .env("KNOCKD_ROTATOR_SECRET", "correct horse battery staple"),
+        "dist/keyed-sequence.sh",
     );
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim_end(),
+        out.trim_end(),
         "5791:tcp 43776:tcp 16485:tcp 5506:tcp 22536:tcp 25960:tcp 10202:tcp 32645:tcp 10994:tcp 36812:tcp"
     );
 }

@@ -130,26 +130,34 @@ pub fn e2e(name: &str, tools: &[&str], env: &[(&str, &std::ffi::OsStr)]) {
     }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
     let work = TempDir::new(&format!("e2e-{name}"));
-    let out = Command::new("unshare")
-        .args(["--net", "--mount", "--propagation", "private", "bash"])
-        .arg(dir.join(format!("{name}.sh")))
-        .env("BIN", bin())
-        .env("WORK", work.path())
-        .env("LIB", dir.join("lib.sh"))
-        .envs(env.iter().map(|(k, v)| (*k, *v)))
-        .env_remove("KNOCKD_ROTATOR_SECRET")
-        .output()
-        .expect("run unshare");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        Command::new("unshare")
+            .args(["--net", "--mount", "--propagation", "private", "bash"])
+            .arg(dir.join(format!("{name}.sh")))
+            .env("BIN", bin())
+            .env("WORK", work.path())
+            .env("LIB", dir.join("lib.sh"))
+            .envs(env.iter().map(|(k, v)| (*k, *v)))
+            .env_remove("KNOCKD_ROTATOR_SECRET"),
+        &format!("tests/e2e/{name}.sh"),
     );
-    // Shown with --nocapture: the scripts' '# ...' notes carry figures.
+}
+
+/// Run `c` to completion and return its stdout; unless it succeeds, fail
+/// the test with everything it printed. The output is also printed, so
+/// `--nocapture` shows the notes scripts leave (`# ...`).
+pub fn succeed(c: &mut std::process::Command, what: &str) -> String {
+    let out = c
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
     println!("{text}");
     assert!(
         out.status.success(),
-        "tests/e2e/{name}.sh failed ({}):\n{text}",
+        "{what} failed ({}):\n{text}",
         out.status
     );
+    stdout
 }
