@@ -7,8 +7,7 @@ use std::ffi::OsStr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use knock_rotator::sequence;
-use knock_rotator::settings::{Env, Settings};
+use knock_rotator::{Env, Settings};
 
 const SECRET: &str = "correct horse battery staple";
 
@@ -187,7 +186,7 @@ fn bench_derive() {
         let t0 = Instant::now();
         let mut sink = 0u64;
         for p in 0..n {
-            let seq = sequence::derive(s, p * 21600, b"ssh_ROTATOR");
+            let seq = s.derive(p * 21600, b"ssh_ROTATOR");
             sink = sink.wrapping_add(u64::from(seq[0].port));
         }
         let dt = t0.elapsed();

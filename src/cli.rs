@@ -1,34 +1,25 @@
-//! Helpers shared by the applets' lexopt parse loops: typed option values,
-//! help output, and writing to stdout without panicking on a closed pipe.
+//! What every applet's lexopt parse loop shares: the outcome of a parse,
+//! typed option values read straight from the parser, and writing to
+//! stdout without panicking on a closed pipe.
 
-use std::ffi::OsString;
 use std::io::Write;
+use std::path::PathBuf;
+
+use lexopt::Parser;
 
 use crate::error::{Error, Result, quote};
-use crate::settings::{parse_number, parse_signed};
+use crate::number::{parse_number, parse_signed};
 
-/// A lexopt error as a usage error that points at `--help`.
-pub fn arg_error(prog: &str, e: lexopt::Error) -> Error {
-    use lexopt::Error as E;
-    let what = match e {
-        E::MissingValue { option: Some(o) } => format!("missing value for option {}", quote(o)),
-        E::UnexpectedOption(o) => format!("unknown option {}", quote(o)),
-        E::UnexpectedArgument(a) => format!("unexpected argument {}", quote(a.as_encoded_bytes())),
-        E::UnexpectedValue { option, value } => {
-            format!(
-                "option {} takes no value (got {})",
-                quote(option),
-                quote(value.as_encoded_bytes())
-            )
-        }
-        e => e.to_string(),
-    };
-    Error::usage(format!("{what} (see '{prog} --help')"))
+/// What a command line asks for.
+pub enum Parsed<T> {
+    Run(T),
+    Help,
+    Version,
 }
 
 /// The value of option `flag` as UTF-8 text.
-pub fn text(flag: &str, v: OsString) -> Result<String> {
-    v.into_string().map_err(|v| {
+pub fn text(p: &mut Parser, flag: &str) -> Result<String> {
+    p.value()?.into_string().map_err(|v| {
         Error::usage(format!(
             "{flag}: {} is not valid UTF-8",
             quote(v.as_encoded_bytes())
@@ -36,9 +27,14 @@ pub fn text(flag: &str, v: OsString) -> Result<String> {
     })
 }
 
+/// The value of option `flag` as a path (any bytes).
+pub fn path(p: &mut Parser) -> Result<PathBuf> {
+    Ok(p.value()?.into())
+}
+
 /// `--offset N`: a signed number of periods.
-pub fn offset(flag: &str, v: OsString) -> Result<i64> {
-    let s = text(flag, v)?;
+pub fn offset(p: &mut Parser, flag: &str) -> Result<i64> {
+    let s = text(p, flag)?;
     parse_signed(&s).ok_or_else(|| {
         Error::usage(format!(
             "{flag}: {} is not a whole number of periods (e.g. -1, 0, 2)",
@@ -48,13 +44,13 @@ pub fn offset(flag: &str, v: OsString) -> Result<i64> {
 }
 
 /// `--at UNIX_SECONDS`.
-pub fn unix_time(flag: &str, v: OsString) -> Result<u64> {
-    number(flag, v, 0, i64::MAX as u64)
+pub fn unix_time(p: &mut Parser, flag: &str) -> Result<u64> {
+    number(p, flag, 0, i64::MAX as u64)
 }
 
 /// A whole number in `min..=max`.
-pub fn number(flag: &str, v: OsString, min: u64, max: u64) -> Result<u64> {
-    let s = text(flag, v)?;
+pub fn number(p: &mut Parser, flag: &str, min: u64, max: u64) -> Result<u64> {
+    let s = text(p, flag)?;
     parse_number(&s, min, max).map_err(|why| Error::usage(format!("{flag}: {why}")))
 }
 
@@ -64,4 +60,15 @@ pub fn out(s: &str) -> Result<()> {
     o.write_all(s.as_bytes())
         .and_then(|()| o.flush())
         .map_err(|e| Error::io("stdout", e))
+}
+
+/// `--offset N` reached a period the clock cannot hold.
+pub fn offset_out_of_range(offset: i64) -> Error {
+    if offset < 0 {
+        Error::usage(format!("--offset: {offset} reaches a period before 1970"))
+    } else {
+        Error::usage(format!(
+            "--offset: {offset} reaches a period past the clock's range"
+        ))
+    }
 }

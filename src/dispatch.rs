@@ -9,22 +9,13 @@ use std::path::PathBuf;
 use crate::applet::{APPLETS, Applet, Ctx};
 use crate::cli;
 use crate::error::{Error, Result, quote};
+use crate::prog::{MAIN_NAME, version};
 use crate::settings::Env;
 
-pub const MAIN_NAME: &str = "knock-rotator";
-
-/// Version line: version, git commit and target triple, stamped by build.rs.
-pub fn version() -> String {
-    format!(
-        "{MAIN_NAME} {} (commit {}, {})\n",
-        env!("CARGO_PKG_VERSION"),
-        env!("KNOCK_ROTATOR_COMMIT"),
-        env!("KNOCK_ROTATOR_TARGET")
-    )
-}
-
+/// The whole program: returns the exit status.
 pub fn main() -> i32 {
-    let env = Env::capture();
+    // SAFETY: the first thing main does; no thread exists yet.
+    let env = unsafe { Env::capture() };
     let mut args = std::env::args_os();
     let argv0 = args.next().unwrap_or_default();
     let name = basename(&argv0);
@@ -36,7 +27,7 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("{prog}: {e}");
+            eprintln!("{}", e.report(&prog));
             e.code()
         }
     }
@@ -50,7 +41,7 @@ fn basename(argv0: &OsString) -> String {
 
 fn run_applet(applet: &Applet, prog: String, env: Env, args: Vec<OsString>) -> Result<()> {
     let ctx = Ctx { env, prog };
-    (applet.run)(&ctx, lexopt::Parser::from_args(args))
+    (applet.main)(&ctx, lexopt::Parser::from_args(args))
 }
 
 fn run_main(env: Env, args: Vec<OsString>) -> Result<()> {
@@ -97,7 +88,7 @@ fn run_main(env: Env, args: Vec<OsString>) -> Result<()> {
 }
 
 /// The applet named `name` or uniquely prefixed by it.
-pub fn find(name: &str) -> Result<&'static Applet> {
+fn find(name: &str) -> Result<&'static Applet> {
     if let Some(a) = APPLETS.iter().find(|a| a.name == name) {
         return Ok(a);
     }
@@ -132,7 +123,7 @@ fn names() -> String {
         .join(", ")
 }
 
-pub fn usage() -> String {
+fn usage() -> String {
     let mut s = format!(
         "Usage: {MAIN_NAME} APPLET [ARGS...]\n       {MAIN_NAME} --install [DIR]\n       \
          {MAIN_NAME} --help | --version\n\n\

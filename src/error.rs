@@ -14,6 +14,8 @@ pub const EXIT_FAILURE: i32 = 1;
 pub struct Error {
     msg: String,
     code: i32,
+    /// A mistake in the command line: the report points at `--help`.
+    arg: bool,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -24,6 +26,16 @@ impl Error {
         Error {
             msg: one_line(msg.into()),
             code: EXIT_USAGE,
+            arg: false,
+        }
+    }
+
+    /// A bad command line (exit status 2); reported with a pointer to
+    /// `PROG --help` (see [`Error::report`]).
+    pub fn arg(msg: impl Into<String>) -> Self {
+        Error {
+            arg: true,
+            ..Error::usage(msg)
         }
     }
 
@@ -32,6 +44,7 @@ impl Error {
         Error {
             msg: one_line(msg.into()),
             code: EXIT_FAILURE,
+            arg: false,
         }
     }
 
@@ -46,6 +59,35 @@ impl Error {
 
     pub fn message(&self) -> &str {
         &self.msg
+    }
+
+    /// The line printed for `prog` (`knock`, `knock-rotator generate`).
+    pub fn report(&self, prog: &str) -> String {
+        if self.arg {
+            format!("{prog}: {} (see '{prog} --help')", self.msg)
+        } else {
+            format!("{prog}: {}", self.msg)
+        }
+    }
+}
+
+/// lexopt's errors, in our words: each names the option or argument.
+impl From<lexopt::Error> for Error {
+    fn from(e: lexopt::Error) -> Self {
+        use lexopt::Error as E;
+        Error::arg(match e {
+            E::MissingValue { option: Some(o) } => format!("missing value for option {}", quote(o)),
+            E::UnexpectedOption(o) => format!("unknown option {}", quote(o)),
+            E::UnexpectedArgument(a) => {
+                format!("unexpected argument {}", quote(a.as_encoded_bytes()))
+            }
+            E::UnexpectedValue { option, value } => format!(
+                "option {} takes no value (got {})",
+                quote(option),
+                quote(value.as_encoded_bytes())
+            ),
+            e => e.to_string(),
+        })
     }
 }
 

@@ -1,3 +1,3 @@
 fn main() {
-    std::process::exit(knock_rotator::dispatch::main());
+    std::process::exit(knock_rotator::main());
 }

@@ -36,3 +36,9 @@ pub fn u32() -> u32 {
     fill(&mut b);
     u32::from_ne_bytes(b)
 }
+
+pub fn u16() -> u16 {
+    let mut b = [0u8; 2];
+    fill(&mut b);
+    u16::from_ne_bytes(b)
+}

@@ -8,8 +8,10 @@ use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
+use crate::derive::ports::PortSet;
+use crate::derive::{self, Algorithm, Scheme};
 use crate::error::{Error, Result, quote};
-use crate::ports::PortSet;
+use crate::number::parse_number;
 use crate::secret::{self, SECRET_FILE_VAR, SECRET_VAR, Secret};
 
 pub const LENGTH_VAR: &str = "KNOCKD_ROTATOR_LENGTH";
@@ -21,6 +23,13 @@ pub const SERVER_INTERVAL_VAR: &str = "KNOCKD_ROTATOR_SERVER_INTERVAL";
 pub const ALLOW_WEAK_VAR: &str = "KNOCKD_ROTATOR_ALLOW_WEAK";
 pub const ALGORITHM_VAR: &str = "KNOCKD_ROTATOR_ALGORITHM";
 const CREDENTIALS_DIR_VAR: &str = "CREDENTIALS_DIRECTORY";
+const PREFIX: &str = "KNOCKD_ROTATOR_";
+
+/// One of the variables we read: captured at start, and never passed on to
+/// a child (a reload command) so nothing of the secret's can reach it.
+pub fn is_ours(name: &OsStr) -> bool {
+    name.as_bytes().starts_with(PREFIX.as_bytes()) || name == CREDENTIALS_DIR_VAR
+}
 
 pub const DEFAULT_LENGTH: u32 = 10;
 pub const DEFAULT_PERIOD: u64 = 21600;
@@ -51,18 +60,21 @@ impl std::fmt::Debug for Env {
 
 impl Env {
     /// Read our variables and remove the secret from the process
-    /// environment. Call before any thread is started.
-    pub fn capture() -> Self {
-        let vars = std::env::vars_os().filter_map(|(k, v)| {
-            let k = k.into_string().ok()?;
-            (k.starts_with("KNOCKD_ROTATOR_") || k == CREDENTIALS_DIR_VAR).then_some((k, v))
-        });
+    /// environment.
+    ///
+    /// # Safety
+    /// No other thread may exist yet (it writes the environment in place,
+    /// which another thread could be reading): call it first thing in main.
+    pub unsafe fn capture() -> Self {
+        let vars = std::env::vars_os()
+            .filter(|(k, _)| is_ours(k))
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v)));
         let env = Env::from_pairs(vars);
         // Blank the value where the kernel keeps our initial environment
         // (/proc/PID/environ shows it, and unsetenv leaves it there), then
         // drop the variable, so no child we run can inherit it.
-        // SAFETY: called from main before any other thread exists; getenv's
-        // pointer is to a NUL-terminated string we may overwrite in place.
+        // SAFETY: single-threaded (the caller's promise); getenv's pointer
+        // is to a NUL-terminated string we may overwrite in place.
         unsafe {
             let p = libc::getenv(c"KNOCKD_ROTATOR_SECRET".as_ptr());
             if !p.is_null() {
@@ -114,50 +126,6 @@ impl Env {
             Some(s) => {
                 parse_number(s, min, max).map_err(|why| Error::usage(format!("{name}: {why}")))
             }
-        }
-    }
-}
-
-/// Parse a whole decimal number in `min..=max`; the error says why, quoting
-/// the text.
-pub fn parse_number(s: &str, min: u64, max: u64) -> std::result::Result<u64, String> {
-    let n = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        s.parse::<u64>().ok()
-    } else {
-        None
-    };
-    match n {
-        Some(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "{} is not a whole number from {min} to {max}",
-            quote(s)
-        )),
-    }
-}
-
-/// Parse a signed whole decimal number (`-3`, `+2`, `7`).
-pub fn parse_signed(s: &str) -> Option<i64> {
-    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse::<i64>().ok()
-}
-
-/// How sequences are derived.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Algorithm {
-    /// The original clients' SHA-256 scheme (the default, byte-compatible).
-    Legacy,
-    /// HMAC-SHA-256, unbiased, no repeated port (src/keyed.rs).
-    HmacSha256,
-}
-
-impl Algorithm {
-    pub fn name(self) -> &'static str {
-        match self {
-            Algorithm::Legacy => "legacy",
-            Algorithm::HmacSha256 => "hmac-sha256",
         }
     }
 }
@@ -220,7 +188,24 @@ impl Settings {
 
     /// Bits of entropy in one sequence.
     pub fn bits(&self) -> f64 {
-        bits(self.algorithm, self.length, &self.ports)
+        derive::bits(self.algorithm, self.length, &self.ports)
+    }
+
+    /// What the derivation takes.
+    pub fn scheme(&self) -> Scheme<'_> {
+        Scheme {
+            algorithm: self.algorithm,
+            secret: self.secret.expose(),
+            length: self.length,
+            proto_modulo: self.proto_modulo,
+            ports: &self.ports,
+        }
+    }
+
+    /// The sequence of door `name` (with its suffix) in the period starting
+    /// at `period_start`.
+    pub fn derive(&self, period_start: u64, name: &[u8]) -> Vec<derive::Knock> {
+        derive::derive(&self.scheme(), period_start, name)
     }
 }
 
@@ -245,17 +230,6 @@ fn proto_modulo(env: &Env) -> Result<u64> {
     }
 }
 
-/// Bits in one sequence: LENGTH draws from the list, without repetition in
-/// the keyed mode.
-pub fn bits(algorithm: Algorithm, length: u32, ports: &PortSet) -> f64 {
-    match algorithm {
-        Algorithm::Legacy => f64::from(length) * ports.bits_per_port(),
-        Algorithm::HmacSha256 => (0..length)
-            .map(|i| f64::from(ports.len().saturating_sub(i).max(1)).log2())
-            .sum(),
-    }
-}
-
 fn check_strength(env: &Env, algorithm: Algorithm, length: u32, ports: &PortSet) -> Result<()> {
     if allow_weak(env)? {
         return Ok(());
@@ -266,7 +240,7 @@ fn check_strength(env: &Env, algorithm: Algorithm, length: u32, ports: &PortSet)
             "{LENGTH_VAR}: {length} knocks are too few (at least {MIN_LENGTH}); raise it, {hint}"
         )));
     }
-    let bits = bits(algorithm, length, ports);
+    let bits = derive::bits(algorithm, length, ports);
     if bits < MIN_BITS {
         return Err(Error::usage(format!(
             "{PORTS_VAR}: {length} knocks from {} ports give {bits:.1} bits, under the \
@@ -352,27 +326,5 @@ mod tests {
         assert!(e.message().starts_with(PORTS_VAR), "{e}");
         assert!(Settings::load(&env(&[(LENGTH_VAR, "2"), (ALLOW_WEAK_VAR, "1")])).is_ok());
         assert!(Settings::load(&env(&[(LENGTH_VAR, "2"), (ALLOW_WEAK_VAR, "yes")])).is_err());
-    }
-
-    #[test]
-    fn numbers() {
-        assert_eq!(parse_number("0010", 1, 32), Ok(10));
-        for bad in [
-            "",
-            "0",
-            "-1",
-            "+1",
-            " 1",
-            "1.0",
-            "33",
-            "1e3",
-            "99999999999999999999999",
-        ] {
-            assert!(parse_number(bad, 1, 32).is_err(), "{bad}");
-        }
-        assert_eq!(parse_signed("-3"), Some(-3));
-        assert_eq!(parse_signed("+3"), Some(3));
-        assert_eq!(parse_signed("--3"), None);
-        assert_eq!(parse_signed("-"), None);
     }
 }

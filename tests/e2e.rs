@@ -6,7 +6,7 @@
 mod common;
 
 use common::mutate::{Rng, mutate};
-use knock_rotator::settings::{Env, Settings};
+use knock_rotator::{Env, Settings};
 use knock_rotator::{knockd_conf, rotation};
 
 use std::path::Path;

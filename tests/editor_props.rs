@@ -11,7 +11,7 @@ use common::mutate::{Rng, mutate};
 use common::{SECRET, TempDir};
 use knock_rotator::knockd_conf;
 use knock_rotator::rotation;
-use knock_rotator::settings::{Env, Settings};
+use knock_rotator::{Env, Settings};
 
 const SEEDS: [&str; 4] = ["tabs.conf", "crlf.conf", "latin1.conf", "names.conf"];
 

@@ -10,7 +10,7 @@
 use lexopt::prelude::*;
 
 use super::{Applet, Ctx};
-use crate::cli;
+use crate::cli::{self, Parsed};
 use crate::error::Result;
 use crate::settings::Settings;
 
@@ -19,7 +19,7 @@ pub const APPLET: Applet = Applet {
     link: None,
     summary: "print a keyed fingerprint of the secret and settings, to compare devices",
     usage: USAGE,
-    run,
+    main: |ctx, p| super::drive(ctx, p, USAGE, parse, run),
 };
 
 const CONTEXT: &str = "knock-rotator 2026-11 fingerprint v1";
@@ -33,7 +33,8 @@ sequences; the secret itself is not shown (but, like an observed knock,
 the fingerprint lets a guess of the secret be checked: use a long one).
 
 Options:
-  -h, --help   show this help
+  -h, --help     show this help
+  -V, --version  show the version
 ";
 
 /// The settings that shape a sequence, one canonical line each.
@@ -59,14 +60,16 @@ pub fn fingerprint(s: &Settings) -> String {
     )
 }
 
-fn run(ctx: &Ctx, mut p: lexopt::Parser) -> Result<()> {
-    let err = |e| cli::arg_error(&ctx.prog, e);
-    if let Some(arg) = p.next().map_err(err)? {
-        match arg {
-            Short('h') | Long("help") => return cli::out(USAGE),
-            arg => return Err(err(arg.unexpected())),
-        }
+fn parse(p: &mut lexopt::Parser) -> Result<Parsed<()>> {
+    match p.next()? {
+        None => Ok(Parsed::Run(())),
+        Some(Short('h') | Long("help")) => Ok(Parsed::Help),
+        Some(Short('V') | Long("version")) => Ok(Parsed::Version),
+        Some(arg) => Err(arg.unexpected().into()),
     }
+}
+
+fn run(ctx: &Ctx, (): ()) -> Result<()> {
     let s = Settings::load(&ctx.env)?;
     cli::out(&format!(
         "fingerprint {}\nsettings: algorithm {}, length {}, period {} s, proto modulo {}, ports {} ({:.0} bits a sequence)\n",

@@ -5,10 +5,10 @@ use std::os::unix::ffi::OsStringExt;
 use lexopt::prelude::*;
 
 use super::{Applet, Ctx};
-use crate::cli;
+use crate::cli::{self, Parsed};
 use crate::clock;
+use crate::derive::{self, rotator_name};
 use crate::error::{Error, Result, quote};
-use crate::sequence::{self, rotator_name};
 use crate::settings::Settings;
 
 pub const APPLET: Applet = Applet {
@@ -16,7 +16,7 @@ pub const APPLET: Applet = Applet {
     link: None,
     summary: "print the current knock sequence for SERVICE",
     usage: USAGE,
-    run,
+    main: |ctx, p| super::drive(ctx, p, USAGE, parse, run),
 };
 
 const USAGE: &str = "\
@@ -32,6 +32,7 @@ Options:
   --format FORMAT    'plain' (default, space-separated) or 'knockd'
                      (comma-separated, for a knockd.conf sequence line)
   -h, --help         show this help
+  -V, --version      show the version
 
 Settings come from the environment: KNOCKD_ROTATOR_SECRET (or
 KNOCKD_ROTATOR_SECRET_FILE), KNOCKD_ROTATOR_LENGTH,
@@ -45,19 +46,26 @@ enum Format {
     Knockd,
 }
 
-fn run(ctx: &Ctx, mut p: lexopt::Parser) -> Result<()> {
+struct Options {
+    service: Vec<u8>,
+    offset: i64,
+    at: Option<u64>,
+    format: Format,
+}
+
+fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
     let mut service: Option<Vec<u8>> = None;
     let mut offset = 0i64;
     let mut at = None;
     let mut format = Format::Plain;
-    let err = |e| cli::arg_error(&ctx.prog, e);
-    while let Some(arg) = p.next().map_err(err)? {
+    while let Some(arg) = p.next()? {
         match arg {
-            Short('h') | Long("help") => return cli::out(USAGE),
-            Long("offset") => offset = cli::offset("--offset", p.value().map_err(err)?)?,
-            Long("at") => at = Some(cli::unix_time("--at", p.value().map_err(err)?)?),
+            Short('h') | Long("help") => return Ok(Parsed::Help),
+            Short('V') | Long("version") => return Ok(Parsed::Version),
+            Long("offset") => offset = cli::offset(p, "--offset")?,
+            Long("at") => at = Some(cli::unix_time(p, "--at")?),
             Long("format") => {
-                format = match cli::text("--format", p.value().map_err(err)?)?.as_str() {
+                format = match cli::text(p, "--format")?.as_str() {
                     "plain" => Format::Plain,
                     "knockd" => Format::Knockd,
                     other => {
@@ -69,25 +77,30 @@ fn run(ctx: &Ctx, mut p: lexopt::Parser) -> Result<()> {
                 }
             }
             Value(v) if service.is_none() => service = Some(v.into_vec()),
-            arg => return Err(err(arg.unexpected())),
+            arg => return Err(arg.unexpected().into()),
         }
     }
     let service = match service {
         Some(s) if !s.is_empty() => s,
         Some(_) => return Err(Error::usage("SERVICE is empty")),
-        None => {
-            return Err(Error::usage(format!(
-                "missing SERVICE (see '{} --help')",
-                ctx.prog
-            )));
-        }
+        None => return Err(Error::arg("missing SERVICE")),
     };
+    Ok(Parsed::Run(Options {
+        service,
+        offset,
+        at,
+        format,
+    }))
+}
+
+fn run(ctx: &Ctx, o: Options) -> Result<()> {
     let settings = Settings::load(&ctx.env)?;
-    let start = sequence::period_start(clock::now_or(at)?, settings.period, offset)?;
-    let seq = sequence::derive(&settings, start, &rotator_name(&service));
-    let sep = match format {
+    let start = derive::period_start(clock::now_or(o.at)?, settings.period, o.offset)
+        .ok_or_else(|| cli::offset_out_of_range(o.offset))?;
+    let seq = settings.derive(start, &rotator_name(&o.service));
+    let sep = match o.format {
         Format::Plain => " ",
         Format::Knockd => ",",
     };
-    cli::out(&(sequence::join(&seq, sep) + "\n"))
+    cli::out(&(derive::join(&seq, sep) + "\n"))
 }

@@ -2,26 +2,30 @@
 //! boundary, the neighbouring one); `knock HOST PORT[:PROTO]...`: the
 //! classic knockd client's form.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
 use lexopt::prelude::*;
 
 use super::{Applet, Ctx};
+use crate::cli::{self, Parsed};
+use crate::client::rawtcp;
+use crate::client::resolve::{self, Family};
+use crate::client::route::first_routable;
+use crate::client::send::{Knocker, port_open};
+use crate::clock;
+use crate::derive::{self, Knock, Proto, rotator_name};
 use crate::error::{Error, Result, quote};
-use crate::knock::{Knocker, port_open};
-use crate::resolve::{self, Family};
-use crate::sequence::{self, Knock, Proto, rotator_name};
+use crate::number::parse_number;
 use crate::settings::Settings;
-use crate::{cli, clock, rawtcp};
 
 pub const APPLET: Applet = Applet {
     name: "knock",
     link: Some("knock"),
     summary: "send the current sequence of SERVICE to HOST",
     usage: USAGE,
-    run,
+    main: |ctx, p| super::drive(ctx, p, USAGE, parse, run),
 };
 
 /// Default pause between knocks. 0 ms (knockd's `knock`) lets packets
@@ -81,7 +85,7 @@ struct Options {
     positional: Vec<Vec<u8>>,
 }
 
-fn parse(ctx: &Ctx, mut p: lexopt::Parser) -> Result<Option<Options>> {
+fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
     let mut o = Options {
         family: Family::Any,
         delay: Duration::from_millis(DEFAULT_DELAY_MS),
@@ -96,63 +100,34 @@ fn parse(ctx: &Ctx, mut p: lexopt::Parser) -> Result<Option<Options>> {
         raw_flags: None,
         positional: Vec::new(),
     };
-    let err = |e| cli::arg_error(&ctx.prog, e);
-    while let Some(arg) = p.next().map_err(err)? {
+    let ms = Duration::from_millis;
+    while let Some(arg) = p.next()? {
         match arg {
-            Short('h') | Long("help") => {
-                cli::out(USAGE)?;
-                return Ok(None);
-            }
-            Short('V') | Long("version") => {
-                cli::out(&crate::dispatch::version())?;
-                return Ok(None);
-            }
+            Short('h') | Long("help") => return Ok(Parsed::Help),
+            Short('V') | Long("version") => return Ok(Parsed::Version),
             Short('4') => o.family = Family::V4,
             Short('6') => o.family = Family::V6,
             Short('v') | Long("verbose") => o.verbose = true,
             Short('u') | Long("udp") => o.udp_default = true,
-            Short('d') | Long("delay") => {
-                o.delay = Duration::from_millis(cli::number(
-                    "--delay",
-                    p.value().map_err(err)?,
-                    0,
-                    60_000,
-                )?)
-            }
-            Long("offset") => o.offset = Some(cli::offset("--offset", p.value().map_err(err)?)?),
-            Long("at") => o.at = Some(cli::unix_time("--at", p.value().map_err(err)?)?),
-            Long("window") => {
-                o.window = Some(cli::number(
-                    "--window",
-                    p.value().map_err(err)?,
-                    0,
-                    u32::MAX.into(),
-                )?)
-            }
-            Long("check") => {
-                o.check = Some(cli::number("--check", p.value().map_err(err)?, 1, 65535)? as u16)
-            }
+            Short('d') | Long("delay") => o.delay = ms(cli::number(p, "--delay", 0, 60_000)?),
+            Long("offset") => o.offset = Some(cli::offset(p, "--offset")?),
+            Long("at") => o.at = Some(cli::unix_time(p, "--at")?),
+            Long("window") => o.window = Some(cli::number(p, "--window", 0, u32::MAX.into())?),
+            Long("check") => o.check = Some(cli::number(p, "--check", 1, 65535)? as u16),
             Long("check-timeout") => {
-                o.check_timeout = Duration::from_millis(cli::number(
-                    "--check-timeout",
-                    p.value().map_err(err)?,
-                    1,
-                    600_000,
-                )?)
+                o.check_timeout = ms(cli::number(p, "--check-timeout", 1, 600_000)?)
             }
-            Long("retries") => {
-                o.retries = cli::number("--retries", p.value().map_err(err)?, 0, 100)?
-            }
+            Long("retries") => o.retries = cli::number(p, "--retries", 0, 100)?,
             Long("raw") => o.raw_flags = o.raw_flags.or(Some(rawtcp::SYN)),
             Long("tcpflags") => {
-                let text = cli::text("--tcpflags", p.value().map_err(err)?)?;
+                let text = cli::text(p, "--tcpflags")?;
                 o.raw_flags = Some(rawtcp::parse_flags("--tcpflags", &text)?);
             }
             Value(v) => o.positional.push(v.as_bytes().to_vec()),
-            arg => return Err(err(arg.unexpected())),
+            arg => return Err(arg.unexpected().into()),
         }
     }
-    Ok(Some(o))
+    Ok(Parsed::Run(o))
 }
 
 /// `PORT[:tcp|:udp]`, protocol case-insensitive as in knockd.
@@ -164,69 +139,72 @@ fn port_spec(arg: &[u8], udp_default: bool) -> Option<Knock> {
         Some(_) => return None,
         None => (s, if udp_default { Proto::Udp } else { Proto::Tcp }),
     };
-    let port = crate::settings::parse_number(port, 1, 65535).ok()? as u16;
+    let port = parse_number(port, 1, 65535).ok()? as u16;
     Some(Knock { port, proto })
 }
 
-fn run(ctx: &Ctx, p: lexopt::Parser) -> Result<()> {
-    let Some(o) = parse(ctx, p)? else {
-        return Ok(());
-    };
+fn run(ctx: &Ctx, o: Options) -> Result<()> {
+    let (host, sequences) = sequences(ctx, &o)?;
+    let addrs = resolve::resolve(host, o.family)?;
+    let dst = first_routable(host, &addrs)?;
+    knock_until_open(host, dst, &sequences, &o)
+}
+
+/// HOST, and what to send it: the classic form's ports, or SERVICE's
+/// sequences.
+fn sequences<'a>(ctx: &Ctx, o: &'a Options) -> Result<(&'a str, Vec<Vec<Knock>>)> {
     let (host, rest) = match o.positional.split_first() {
         Some((h, rest)) if !rest.is_empty() => (h, rest),
-        _ => {
-            return Err(Error::usage(format!(
-                "missing HOST and SERVICE (or PORTs) (see '{} --help')",
-                ctx.prog
-            )));
-        }
+        _ => return Err(Error::arg("missing HOST and SERVICE (or PORTs)")),
     };
     let host = std::str::from_utf8(host)
         .map_err(|_| Error::usage(format!("HOST {} is not valid UTF-8", quote(host))))?;
     // Arguments that start with a digit are ports (the classic form); a
     // SERVICE made of digits only needs its suffix: `22_ROTATOR`.
-    let sequences = if rest
+    if !rest
         .iter()
         .any(|a| a.first().is_some_and(u8::is_ascii_digit))
     {
-        for (flag, set) in [
-            ("--offset", o.offset.is_some()),
-            ("--window", o.window.is_some()),
-            ("--at", o.at.is_some()),
-        ] {
-            if set {
-                return Err(Error::usage(format!(
-                    "{flag} needs a SERVICE, not a list of ports"
-                )));
-            }
+        return match rest {
+            [service] => Ok((host, rotator_sequences(ctx, o, service)?)),
+            _ => Err(Error::usage(format!(
+                "unexpected argument {}: give one SERVICE, or only ports",
+                quote(&rest[1])
+            ))),
+        };
+    }
+    for (flag, set) in [
+        ("--offset", o.offset.is_some()),
+        ("--window", o.window.is_some()),
+        ("--at", o.at.is_some()),
+    ] {
+        if set {
+            return Err(Error::usage(format!(
+                "{flag} needs a SERVICE, not a list of ports"
+            )));
         }
-        let knocks = rest
-            .iter()
-            .map(|a| {
-                port_spec(a, o.udp_default).ok_or_else(|| {
-                    Error::usage(format!(
-                        "{} is not a PORT[:tcp|:udp] from 1 to 65535",
-                        quote(a)
-                    ))
-                })
+    }
+    let knocks = rest
+        .iter()
+        .map(|a| {
+            port_spec(a, o.udp_default).ok_or_else(|| {
+                Error::usage(format!(
+                    "{} is not a PORT[:tcp|:udp] from 1 to 65535",
+                    quote(a)
+                ))
             })
-            .collect::<Result<Vec<Knock>>>()?;
-        vec![knocks]
-    } else if let [service] = rest {
-        rotator_sequences(ctx, &o, service)?
-    } else {
-        return Err(Error::usage(format!(
-            "unexpected argument {}: give one SERVICE, or only ports",
-            quote(&rest[1])
-        )));
-    };
+        })
+        .collect::<Result<Vec<Knock>>>()?;
+    Ok((host, vec![knocks]))
+}
 
-    let addrs = resolve::resolve(host, o.family)?;
-    let dst = resolve::first_routable(host, &addrs)?;
+/// Knock, and with `--check` look whether the port opened; knock again
+/// (up to `--retries` times) while it stays closed.
+fn knock_until_open(host: &str, dst: IpAddr, sequences: &[Vec<Knock>], o: &Options) -> Result<()> {
     let mut knocker = Knocker::new(dst, o.delay, o.raw_flags, o.verbose)?;
     let rounds = if o.check.is_some() { o.retries + 1 } else { 1 };
     for round in 1..=rounds {
-        for seq in &sequences {
+        for seq in sequences {
             if round > 1 {
                 if let Some(k) = flush_knock(seq) {
                     knocker.send(k)?;
@@ -274,12 +252,13 @@ fn rotator_sequences(ctx: &Ctx, o: &Options, service: &[u8]) -> Result<Vec<Vec<K
     let now = clock::now_or(o.at)?;
     let period = settings.period;
     if let Some(offset) = o.offset {
-        let start = sequence::period_start(now, period, offset)?;
-        return Ok(vec![sequence::derive(&settings, start, &name)]);
+        let start = derive::period_start(now, period, offset)
+            .ok_or_else(|| cli::offset_out_of_range(offset))?;
+        return Ok(vec![settings.derive(start, &name)]);
     }
     let window = o.window.unwrap_or(DEFAULT_WINDOW).min(period / 4);
-    let start = sequence::period_start(now, period, 0)?;
-    let mut seqs = vec![sequence::derive(&settings, start, &name)];
+    let start = now / period * period;
+    let mut seqs = vec![settings.derive(start, &name)];
     let neighbour = if now - start < window {
         Some(-1)
     } else if start + period - now <= window {
@@ -289,8 +268,8 @@ fn rotator_sequences(ctx: &Ctx, o: &Options, service: &[u8]) -> Result<Vec<Vec<K
     };
     if let Some(off) = neighbour {
         // The period before 1970 does not exist: nothing to add then.
-        if let Ok(s) = sequence::period_start(now, period, off) {
-            seqs.push(sequence::derive(&settings, s, &name));
+        if let Some(s) = derive::period_start(now, period, off) {
+            seqs.push(settings.derive(s, &name));
         }
     }
     Ok(seqs)

@@ -1,6 +1,12 @@
-//! The applets, one file each, and the static table dispatch reads.
+//! The applets, one file each, and the static table dispatch reads. Every
+//! applet has the same shape: `parse` reads the command line into its
+//! `Options` (or asks for help or the version), then `run` does the work.
 
+use lexopt::Parser;
+
+use crate::cli::{self, Parsed};
 use crate::error::Result;
+use crate::prog;
 use crate::settings::Env;
 
 pub mod fingerprint;
@@ -23,7 +29,7 @@ pub struct Applet {
     pub link: Option<&'static str>,
     pub summary: &'static str,
     pub usage: &'static str,
-    pub run: fn(&Ctx, lexopt::Parser) -> Result<()>,
+    pub main: fn(&Ctx, Parser) -> Result<()>,
 }
 
 pub static APPLETS: &[Applet] = &[
@@ -33,3 +39,18 @@ pub static APPLETS: &[Applet] = &[
     status::APPLET,
     fingerprint::APPLET,
 ];
+
+/// Parse, then print the help or the version, or run.
+fn drive<O>(
+    ctx: &Ctx,
+    mut p: Parser,
+    usage: &str,
+    parse: fn(&mut Parser) -> Result<Parsed<O>>,
+    run: fn(&Ctx, O) -> Result<()>,
+) -> Result<()> {
+    match parse(&mut p)? {
+        Parsed::Run(o) => run(ctx, o),
+        Parsed::Help => cli::out(usage),
+        Parsed::Version => cli::out(&prog::version()),
+    }
+}

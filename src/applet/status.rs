@@ -6,17 +6,18 @@ use std::path::PathBuf;
 use lexopt::prelude::*;
 
 use super::{Applet, Ctx};
+use crate::cli::{self, Parsed};
+use crate::clock;
 use crate::error::{Error, Result};
-use crate::rotation;
+use crate::server::rotation::{self, DEFAULT_CONFIG};
 use crate::settings::Settings;
-use crate::{cli, clock};
 
 pub const APPLET: Applet = Applet {
     name: "status",
     link: None,
     summary: "show the period and whether knockd.conf holds the current sequences",
     usage: USAGE,
-    run,
+    main: |ctx, p| super::drive(ctx, p, USAGE, parse, run),
 };
 
 const USAGE: &str = "\
@@ -30,20 +31,32 @@ Options:
   -c, --config PATH      knockd's configuration (default /etc/knockd.conf)
       --at UNIX_SECONDS  as if the clock showed this time
   -h, --help             show this help
+  -V, --version          show the version
 ";
 
-fn run(ctx: &Ctx, mut p: lexopt::Parser) -> Result<()> {
-    let mut config = PathBuf::from(super::rotate::DEFAULT_CONFIG);
-    let mut at = None;
-    let err = |e| cli::arg_error(&ctx.prog, e);
-    while let Some(arg) = p.next().map_err(err)? {
+struct Options {
+    config: PathBuf,
+    at: Option<u64>,
+}
+
+fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
+    let mut o = Options {
+        config: DEFAULT_CONFIG.into(),
+        at: None,
+    };
+    while let Some(arg) = p.next()? {
         match arg {
-            Short('h') | Long("help") => return cli::out(USAGE),
-            Short('c') | Long("config") => config = p.value().map_err(err)?.into(),
-            Long("at") => at = Some(cli::unix_time("--at", p.value().map_err(err)?)?),
-            arg => return Err(err(arg.unexpected())),
+            Short('h') | Long("help") => return Ok(Parsed::Help),
+            Short('V') | Long("version") => return Ok(Parsed::Version),
+            Short('c') | Long("config") => o.config = cli::path(p)?,
+            Long("at") => o.at = Some(cli::unix_time(p, "--at")?),
+            arg => return Err(arg.unexpected().into()),
         }
     }
+    Ok(Parsed::Run(o))
+}
+
+fn run(ctx: &Ctx, Options { config, at }: Options) -> Result<()> {
     let settings = Settings::load(&ctx.env)?;
     let now = clock::now_or(at)?;
     let loaded = rotation::load(&config)?;

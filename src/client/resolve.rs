@@ -9,9 +9,7 @@ use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rustix::net::{AddressFamily, SocketFlags, SocketType, connect, socket_with};
-
-use crate::dns;
+use super::dns;
 use crate::error::{Error, Result, describe_io, quote};
 
 const SYSTEM_RESOLV_CONF: &str = "/etc/resolv.conf";
@@ -145,38 +143,6 @@ fn system_lookup(host: &str) -> Result<Vec<IpAddr>> {
         }
     }
     Ok(out)
-}
-
-/// The socket address family of `ip`.
-pub fn family(ip: IpAddr) -> AddressFamily {
-    if ip.is_ipv4() {
-        AddressFamily::INET
-    } else {
-        AddressFamily::INET6
-    }
-}
-
-/// The first address this machine has a route to. A UDP connect() asks the
-/// routing table and sends nothing.
-pub fn first_routable(host: &str, addrs: &[IpAddr]) -> Result<IpAddr> {
-    let mut last = None;
-    for &ip in addrs {
-        let family = family(ip);
-        let probe = socket_with(family, SocketType::DGRAM, SocketFlags::CLOEXEC, None)
-            .and_then(|fd| connect(&fd, &SocketAddr::new(ip, 9)));
-        match probe {
-            Ok(()) => return Ok(ip),
-            Err(e) => last = Some((ip, e)),
-        }
-    }
-    match last {
-        Some((ip, e)) => Err(Error::failure(format!(
-            "{} ({ip}): {}",
-            quote(host),
-            describe_io(&e.into())
-        ))),
-        None => Err(Error::failure(format!("{}: no address", quote(host)))),
-    }
 }
 
 #[cfg(test)]

@@ -107,12 +107,6 @@ fn skip_name(buf: &[u8], mut i: usize) -> Option<usize> {
     }
 }
 
-fn random_u16() -> u16 {
-    let mut b = [0u8; 2];
-    crate::random::fill(&mut b);
-    u16::from_ne_bytes(b)
-}
-
 /// Ask `servers` in turn for the addresses of `name`, A and/or AAAA, each
 /// server getting `timeout` per round, `rounds` rounds in all.
 pub fn lookup(
@@ -165,9 +159,8 @@ fn ask(
     qtypes: &[u16],
     timeout: Duration,
 ) -> std::result::Result<Option<Vec<IpAddr>>, String> {
-    let family = crate::resolve::family(server.ip());
     let fd = socket_with(
-        family,
+        super::route::family(server.ip()),
         SocketType::DGRAM,
         SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
         None,
@@ -177,7 +170,7 @@ fn ask(
     connect(&fd, server).map_err(|e| describe_io(&e.into()))?;
     let mut pending: Vec<(u16, u16)> = Vec::new();
     for &qt in qtypes {
-        let id = random_u16();
+        let id = crate::random::u16();
         let q = build_query(id, name, qt)?;
         send(&fd, &q, rustix::net::SendFlags::empty()).map_err(|e| describe_io(&e.into()))?;
         pending.push((id, qt));

@@ -13,10 +13,10 @@ use rustix::fd::OwnedFd;
 use rustix::io::Errno;
 use rustix::net::{SendFlags, SocketFlags, SocketType, connect, sendto, socket_with};
 
+use super::rawtcp::RawSender;
+use super::route::family;
+use crate::derive::{Knock, Proto};
 use crate::error::{Error, Result, describe_io};
-use crate::rawtcp::RawSender;
-use crate::resolve::family;
-use crate::sequence::{Knock, Proto};
 
 pub struct Knocker {
     dst: IpAddr,

@@ -108,10 +108,6 @@ impl PortSet {
             .collect::<Vec<_>>()
             .join(",")
     }
-
-    pub fn contains(&self, port: u16) -> bool {
-        self.ranges.iter().any(|&(a, b)| (a..=b).contains(&port))
-    }
 }
 
 fn parse_port(s: &str) -> Option<u16> {

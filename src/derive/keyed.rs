@@ -17,7 +17,7 @@
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::ports::PortSet;
+use super::ports::PortSet;
 
 pub const DOMAIN: &[u8] = b"knock-rotator hmac-sha256 v1";
 

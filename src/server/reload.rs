@@ -9,7 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use rustix::process::{Pid, Signal, kill_process};
+
+use super::rotation::Loaded;
 use crate::error::{Error, Result, quote};
+use crate::settings::is_ours;
 
 pub const DEFAULT_PIDFILE: &str = "/var/run/knockd.pid";
 /// knockd 0.8 logs this when it re-reads its configuration (and exits
@@ -26,14 +30,59 @@ pub enum Method {
     Command(String),
 }
 
+/// What the command line asked for.
+#[derive(Debug, Clone, Default)]
+pub enum Choice {
+    /// systemd when it runs knockd, else the pid file.
+    #[default]
+    Auto,
+    /// `--reload-command CMD`.
+    Command(String),
+    /// `--no-reload`: write the file only.
+    Off,
+}
+
+/// Where knockd is and how to reach it, for one configuration.
+pub struct Target {
+    pub method: Method,
+    /// Lets a command's effect be checked too.
+    pub pidfile: PathBuf,
+    /// knockd's log, if the configuration names one.
+    pub logfile: Option<PathBuf>,
+}
+
+/// The reload `choice` means for `loaded`; `None` for `--no-reload`.
+/// `--pidfile` wins over the configuration's PidFile, which wins over the
+/// default; an explicit `--pidfile` also means "signal it, not systemd".
+pub fn target(choice: &Choice, pidfile: Option<&Path>, loaded: &Loaded) -> Option<Target> {
+    let path = pidfile
+        .map(Path::to_path_buf)
+        .or_else(|| loaded.pidfile())
+        .unwrap_or_else(|| DEFAULT_PIDFILE.into());
+    let method = match choice {
+        Choice::Off => return None,
+        Choice::Command(cmd) => Method::Command(cmd.clone()),
+        Choice::Auto if pidfile.is_some() => Method::Pidfile(path.clone()),
+        Choice::Auto => default_method(&path),
+    };
+    Some(Target {
+        method,
+        pidfile: path,
+        logfile: loaded.logfile(),
+    })
+}
+
 /// What happened, for the log line.
 pub struct Done(pub String);
 
-/// Reload with `method`; `pidfile` also lets a command's effect be checked,
-/// and `logfile` is knockd's log, if the configuration names one.
-pub fn reload(method: &Method, pidfile: &Path, logfile: Option<&Path>) -> Result<Done> {
-    let log_mark = logfile.map(|l| (l, std::fs::metadata(l).map(|m| m.len()).unwrap_or(0)));
-    match method {
+/// Make knockd at `t` re-read its configuration, and check that it did.
+pub fn reload(t: &Target) -> Result<Done> {
+    let pidfile = &t.pidfile;
+    let log_mark = t
+        .logfile
+        .as_deref()
+        .map(|l| (l, std::fs::metadata(l).map(|m| m.len()).unwrap_or(0)));
+    match &t.method {
         Method::Systemd => {
             run(
                 Command::new("systemctl").args(["reload", "knockd"]),
@@ -54,13 +103,10 @@ pub fn reload(method: &Method, pidfile: &Path, logfile: Option<&Path>) -> Result
         }
         Method::Pidfile(path) => {
             let pid = knockd_pid(path)?;
-            // SAFETY: plain syscall.
-            if unsafe { libc::kill(pid, libc::SIGHUP) } != 0 {
-                return Err(Error::io(
-                    format!("SIGHUP to knockd (pid {pid})"),
-                    std::io::Error::last_os_error(),
-                ));
-            }
+            Pid::from_raw(pid)
+                .ok_or(rustix::io::Errno::SRCH)
+                .and_then(|p| kill_process(p, Signal::HUP))
+                .map_err(|e| Error::io(format!("SIGHUP to knockd (pid {pid})"), e))?;
             confirm(pid, log_mark)?;
             Ok(Done(format!("knockd reloaded (SIGHUP to pid {pid})")))
         }
@@ -81,10 +127,8 @@ pub fn reload(method: &Method, pidfile: &Path, logfile: Option<&Path>) -> Result
 
 /// A child with none of our variables: nothing of the secret's reaches it.
 fn child(c: &mut Command) -> &mut Command {
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("KNOCKD_ROTATOR_") || k == "CREDENTIALS_DIRECTORY" {
-            c.env_remove(k);
-        }
+    for (k, _) in std::env::vars_os().filter(|(k, _)| is_ours(k)) {
+        c.env_remove(k);
     }
     c.stdin(Stdio::null())
 }
@@ -188,7 +232,7 @@ fn wait_for_log(log_mark: Option<(&Path, u64)>) -> Result<()> {
 }
 
 /// The default method: systemd when it runs knockd, else the pid file.
-pub fn default_method(pidfile: &Path) -> Method {
+fn default_method(pidfile: &Path) -> Method {
     let systemd = Path::new("/run/systemd/system").is_dir()
         && child(Command::new("systemctl").args(["is-active", "--quiet", "knockd"]))
             .stdout(Stdio::null())

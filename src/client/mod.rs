@@ -1,0 +1,8 @@
+//! The phone's side: resolving a host, sending knocks (plain sockets or raw
+//! TCP segments) and checking that the door opened.
+
+pub mod dns;
+pub mod rawtcp;
+pub mod resolve;
+pub mod route;
+pub mod send;

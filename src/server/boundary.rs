@@ -1,0 +1,100 @@
+//! One-shot mode under a timer that runs every KNOCKD_ROTATOR_SERVER_INTERVAL
+//! seconds: when the next boundary comes before the next run, stay behind
+//! and rotate at the boundary. The run is a detached grandchild that still
+//! holds the settings in memory: no secret on any command line or in any
+//! environment.
+
+use rustix::process::{Pid, WaitOptions, setsid, waitpid};
+
+use super::job::Job;
+use super::watch::{install_stop_handlers, log, sleep_until, stopped};
+use crate::clock;
+use crate::error::{Error, Result};
+use crate::settings::Settings;
+
+/// Exit codes of the intermediate child, which only detaches.
+const DETACHED: i32 = 0;
+const SETSID_FAILED: i32 = 3;
+const FORK_FAILED: i32 = 4;
+
+/// If the boundary after `now` comes before the next timer run (`interval`
+/// seconds away), leave a process behind that rotates then. `prog` is how
+/// the user called us, for its messages.
+pub fn boundary_run(
+    prog: &str,
+    interval: u64,
+    settings: &Settings,
+    job: &Job,
+    now: u64,
+) -> Result<()> {
+    let next = (now / settings.period + 1) * settings.period;
+    if next - now >= interval {
+        return Ok(());
+    }
+    // SAFETY: single-threaded process; the children only detach, sleep,
+    // rotate and exit.
+    let pid = unsafe { libc::fork() };
+    if pid == -1 {
+        return Err(Error::io(
+            "fork for the boundary run",
+            std::io::Error::last_os_error(),
+        ));
+    }
+    if pid == 0 {
+        detach_and_rotate(prog, settings, job, next);
+    }
+    let status = Pid::from_raw(pid)
+        .map(|p| waitpid(Some(p), WaitOptions::empty()))
+        .and_then(|r| r.ok().flatten())
+        .and_then(|(_, s)| s.exit_status());
+    let why = match status {
+        Some(DETACHED) => {
+            log(&format!(
+                "next boundary at {} is before the next timer run: rotating again then",
+                clock::utc(next)
+            ));
+            return Ok(());
+        }
+        Some(SETSID_FAILED) => "setsid failed",
+        Some(FORK_FAILED) => "the second fork failed",
+        _ => "its first child died",
+    };
+    Err(Error::failure(format!(
+        "no boundary run at {}: {why}; the timer's next run rotates instead",
+        clock::utc(next)
+    )))
+}
+
+/// In the first child: a new session, a grandchild that does the work, and
+/// the child's own exit (reaped by the parent) saying how that went.
+fn detach_and_rotate(prog: &str, settings: &Settings, job: &Job, next: u64) -> ! {
+    if setsid().is_err() {
+        // SAFETY: _exit in a forked child skips the parent's atexit state.
+        unsafe { libc::_exit(SETSID_FAILED) };
+    }
+    // SAFETY: as above; still single-threaded.
+    match unsafe { libc::fork() } {
+        -1 => unsafe { libc::_exit(FORK_FAILED) },
+        0 => {}
+        _ => unsafe { libc::_exit(DETACHED) },
+    }
+    install_stop_handlers();
+    while !stopped() && clock::now().unwrap_or(next) < next {
+        sleep_until(next);
+    }
+    let code = if stopped() {
+        0
+    } else {
+        match job.once(settings, clock::now().unwrap_or(next)) {
+            Ok(line) => {
+                log(&format!("boundary run: {line}"));
+                0
+            }
+            Err(e) => {
+                eprintln!("{prog}: boundary run: {e}");
+                e.code()
+            }
+        }
+    };
+    std::process::exit(code)
+}

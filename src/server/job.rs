@@ -1,0 +1,66 @@
+//! One rotation of one knockd.conf, as `rotate`, `--watch` and the boundary
+//! run each do it: lock, read, check, write if anything changes, reload.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::atomic_file::{self, DirLock};
+use super::reload::{self, Choice};
+use super::rotation;
+use crate::clock;
+use crate::error::{Error, Result};
+use crate::settings::Settings;
+
+/// How long a rotation waits for another one to finish.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What to rotate, and how to make knockd re-read it.
+pub struct Job {
+    pub config: PathBuf,
+    /// `--pidfile`, if given.
+    pub pidfile: Option<PathBuf>,
+    pub reload: Choice,
+}
+
+impl Job {
+    /// Rotate for the period holding `now`. Returns the log line.
+    pub fn once(&self, settings: &Settings, now: u64) -> Result<String> {
+        let config = &self.config;
+        let real = std::fs::canonicalize(config).map_err(|e| Error::io(config.display(), e))?;
+        let dir = real.parent().unwrap_or(Path::new("/"));
+        let _lock = DirLock::acquire(dir, LOCK_TIMEOUT)?;
+        atomic_file::remove_stale_temps(&real);
+        let loaded = rotation::load(config)?;
+        let plan = rotation::plan(settings, &loaded, now, 0)?;
+        let period = clock::utc(plan.period_start);
+        let n = plan.doors.len();
+        if plan.new_text == loaded.text {
+            let state = if n == 1 {
+                format!(
+                    "the rotator door already holds the sequence for the period starting {period}"
+                )
+            } else {
+                format!(
+                    "all {n} rotator doors already hold the sequences for the period starting {period}"
+                )
+            };
+            return Ok(format!("{}: {state}; nothing to do", config.display()));
+        }
+        atomic_file::replace(&loaded.path, &plan.new_text, &loaded.meta)?;
+        let what = format!(
+            "{}: rotated {} of {n} rotator door{} for the period starting {period}",
+            config.display(),
+            plan.changed(),
+            if n == 1 { "" } else { "s" }
+        );
+        let Some(target) = reload::target(&self.reload, self.pidfile.as_deref(), &loaded) else {
+            return Ok(format!("{what}; not reloaded (--no-reload)"));
+        };
+        match reload::reload(&target) {
+            Ok(done) => Ok(format!("{what}; {}", done.0)),
+            Err(e) => Err(Error::failure(format!(
+                "{what}, but the reload failed: {e}"
+            ))),
+        }
+    }
+}

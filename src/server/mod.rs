@@ -1,0 +1,13 @@
+//! The server's side: knockd.conf read as knockd reads it, the rotation
+//! plan and its byte-preserving edit, the atomic write, making knockd
+//! reload, and when to rotate (once, at every boundary, or at the next
+//! boundary after a timer run).
+
+pub mod atomic_file;
+pub mod boundary;
+pub mod job;
+pub mod knockd_conf;
+pub mod knockd_syntax;
+pub mod reload;
+pub mod rotation;
+pub mod watch;

@@ -1,0 +1,130 @@
+//! `rotate --watch`: rotate now and at every period boundary until SIGTERM,
+//! sleeping on the real-time clock in between.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use super::job::Job;
+use crate::cli;
+use crate::clock;
+use crate::error::Result;
+use crate::settings::Settings;
+
+/// After a failed rotation, --watch tries again this often (seconds).
+const RETRY: u64 = 10;
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// From now on SIGTERM and SIGINT end the wait and the loop (see [`stopped`]).
+pub fn install_stop_handlers() {
+    for sig in [libc::SIGTERM, libc::SIGINT] {
+        // SAFETY: the handler only stores to an atomic; no SA_RESTART, so a
+        // blocking poll returns EINTR at once.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_signal as *const () as usize;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+    }
+}
+
+/// Whether a stop signal came.
+pub fn stopped() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
+
+/// One line per event, to stdout: journald or the log file keeps it.
+pub fn log(line: &str) {
+    let _ = cli::out(&format!("{line}\n"));
+}
+
+/// Rotate now and at every boundary until SIGTERM. The wait is a timerfd on
+/// the real-time clock, at the boundary itself, cancelled when the clock is
+/// set (so a jump is seen at once) and firing on resume when a suspend
+/// crossed it; it is also capped at a minute, just in case.
+pub fn watch(settings: &Settings, job: &Job) -> Result<()> {
+    install_stop_handlers();
+    let period = settings.period;
+    log(&format!(
+        "watching {}: period {period} s, rotating at every boundary",
+        job.config.display()
+    ));
+    let mut done_for: Option<u64> = None;
+    let mut retry_at: Option<u64> = None;
+    while !stopped() {
+        let now = clock::now()?;
+        let start = now / period * period;
+        if done_for != Some(start) && retry_at.is_none_or(|t| now >= t) {
+            let at_boundary = done_for.is_some();
+            match job.once(settings, now) {
+                Ok(line) => {
+                    if at_boundary {
+                        log(&format!("{line} ({} ms after the boundary)", lag_ms(start)));
+                    } else {
+                        log(&line);
+                    }
+                    done_for = Some(start);
+                    retry_at = None;
+                }
+                Err(e) => {
+                    log(&format!("error: {e}; trying again in {RETRY} s"));
+                    retry_at = Some(now + RETRY);
+                }
+            }
+        }
+        sleep_until(retry_at.unwrap_or(start + period).min(start + period));
+    }
+    log("stopping (signal)");
+    Ok(())
+}
+
+/// How late after the boundary at `start` the rotation was done.
+fn lag_ms(start: u64) -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis().saturating_sub(u128::from(start) * 1000))
+        .unwrap_or(0)
+}
+
+/// Sleep until UNIX time `target` (real-time clock), a signal, or a minute.
+pub fn sleep_until(target: u64) {
+    use rustix::time::{
+        Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, Timespec, timerfd_create,
+        timerfd_settime,
+    };
+    let at = |secs: u64| Timespec {
+        tv_sec: secs as i64,
+        tv_nsec: 0,
+    };
+    let spec = Itimerspec {
+        it_interval: at(0),
+        it_value: at(target),
+    };
+    let fd = timerfd_create(TimerfdClockId::Realtime, TimerfdFlags::CLOEXEC).and_then(|fd| {
+        timerfd_settime(
+            &fd,
+            TimerfdTimerFlags::ABSTIME | TimerfdTimerFlags::CANCEL_ON_SET,
+            &spec,
+        )
+        .map(|_| fd)
+    });
+    match fd {
+        Ok(fd) => {
+            let mut fds = [rustix::event::PollFd::new(
+                &fd,
+                rustix::event::PollFlags::IN,
+            )];
+            let _ = rustix::event::poll(&mut fds, Some(&at(60)));
+        }
+        Err(_) => {
+            // No timerfd (very old kernel): short sleeps on the clock.
+            let now = clock::now().unwrap_or(target);
+            std::thread::sleep(Duration::from_secs(target.saturating_sub(now).clamp(1, 60)));
+        }
+    }
+}
