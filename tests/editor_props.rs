@@ -8,8 +8,7 @@ mod common;
 use std::path::Path;
 
 use common::mutate::{Rng, mutate};
-use common::{SECRET, TempDir};
-use knock_rotator::knockd_conf;
+use common::{SECRET, TempDir, only_values_changed};
 use knock_rotator::rotation;
 use knock_rotator::{Env, Settings};
 
@@ -22,36 +21,6 @@ fn corpus(name: &str) -> Vec<u8> {
             .join(name),
     )
     .unwrap()
-}
-
-/// Outside the rotator doors' sequence values, old and new are identical.
-pub fn only_values_changed(old: &[u8], new: &[u8]) -> bool {
-    let conf = match knockd_conf::parse(old, &|_| Err("none".into())) {
-        Ok(c) => c,
-        Err(_) => return false,
-    };
-    let mut ranges: Vec<_> = conf
-        .doors
-        .iter()
-        .filter(|d| d.is_rotator())
-        .flat_map(|d| d.sequence_lines.iter().map(|(_, r)| r.clone()))
-        .collect();
-    ranges.sort_by_key(|r| r.start);
-    let (mut i, mut j) = (0, 0);
-    for r in ranges {
-        let keep = &old[i..r.start];
-        if new.get(j..j + keep.len()) != Some(keep) {
-            return false;
-        }
-        j += keep.len();
-        // The new value: digits, ':', letters, ','.
-        while j < new.len() && (new[j].is_ascii_alphanumeric() || new[j] == b':' || new[j] == b',')
-        {
-            j += 1;
-        }
-        i = r.end;
-    }
-    &old[i..] == new.get(j..).unwrap_or(&[])
 }
 
 #[test]

@@ -6,46 +6,26 @@ mod common;
 use serde_json::Value;
 
 fn check_file(name: &str) -> usize {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/vectors")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap();
+    let vectors = common::vectors(name);
     let mut failures = Vec::new();
-    let mut n = 0;
-    for (lineno, line) in text.lines().enumerate() {
-        let v: Value = serde_json::from_str(line).unwrap();
-        let env: Vec<(String, String)> = v["env"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
-            .collect();
-        let r = common::run(common::cmd(&env).args([
-            "generate",
-            v["service"].as_str().unwrap(),
-            "--at",
-            &v["now"].as_i64().unwrap().to_string(),
-            "--offset",
-            &v["offset"].as_i64().unwrap().to_string(),
-        ]));
-        let want = format!("{}\n", v["expected"].as_str().unwrap());
+    for v in &vectors {
+        let r = common::run(common::cmd(&v.env).args(v.args()));
+        let want = format!("{}\n", v.expected.as_deref().unwrap());
         if r.code != 0 || r.stdout != want || !r.stderr.is_empty() {
             failures.push(format!(
                 "{name}:{}: got {:?} / {:?}, want {want:?}",
-                lineno + 1,
-                r.stdout,
-                r.stderr
+                v.line, r.stdout, r.stderr
             ));
         }
-        n += 1;
     }
     assert!(
         failures.is_empty(),
-        "{} of {n} vectors failed:\n{}",
+        "{} of {} vectors failed:\n{}",
         failures.len(),
+        vectors.len(),
         failures.join("\n")
     );
-    n
+    vectors.len()
 }
 
 #[test]

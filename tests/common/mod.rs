@@ -161,3 +161,86 @@ pub fn succeed(c: &mut std::process::Command, what: &str) -> String {
     );
     stdout
 }
+
+/// Outside the rotator doors' sequence values, `old` and `new` are
+/// identical, and the new values hold only `port:proto` items.
+pub fn only_values_changed(old: &[u8], new: &[u8]) -> bool {
+    let conf = match knock_rotator::knockd_conf::parse(old, &|_| Err("none".into())) {
+        Ok(c) => c,
+        Err(_) => return false,
+    };
+    let mut ranges: Vec<_> = conf
+        .doors
+        .iter()
+        .filter(|d| d.is_rotator())
+        .flat_map(|d| d.sequence_lines.iter().map(|(_, r)| r.clone()))
+        .collect();
+    ranges.sort_by_key(|r| r.start);
+    let (mut i, mut j) = (0, 0);
+    for r in ranges {
+        let keep = &old[i..r.start];
+        if new.get(j..j + keep.len()) != Some(keep) {
+            return false;
+        }
+        j += keep.len();
+        while j < new.len() && (new[j].is_ascii_alphanumeric() || new[j] == b':' || new[j] == b',')
+        {
+            j += 1;
+        }
+        i = r.end;
+    }
+    &old[i..] == new.get(j..).unwrap_or(&[])
+}
+
+/// One known answer: with `env` (and nothing else) set, `generate SERVICE
+/// --at NOW --offset OFFSET` prints `expected`; `None` where the original
+/// fails for that period.
+pub struct Vector {
+    pub line: usize,
+    pub env: Vec<(String, String)>,
+    pub now: i64,
+    pub service: String,
+    pub offset: i64,
+    pub expected: Option<String>,
+}
+
+impl Vector {
+    /// The arguments that ask for this answer.
+    pub fn args(&self) -> Vec<String> {
+        vec![
+            "generate".into(),
+            self.service.clone(),
+            "--at".into(),
+            self.now.to_string(),
+            "--offset".into(),
+            self.offset.to_string(),
+        ]
+    }
+}
+
+/// The vectors of `tests/vectors/NAME`.
+pub fn vectors(name: &str) -> Vec<Vector> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/vectors")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    text.lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            Vector {
+                line: i + 1,
+                env: v["env"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+                    .collect(),
+                now: v["now"].as_i64().unwrap(),
+                service: v["service"].as_str().unwrap().to_string(),
+                offset: v["offset"].as_i64().unwrap(),
+                expected: v["expected"].as_str().map(str::to_string),
+            }
+        })
+        .collect()
+}
