@@ -16,6 +16,7 @@ fn script(name: &str, tools: &[&str]) {
 }
 
 #[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn openwrt_reload_with_busybox() {
     let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("dist");
     common::e2e(
@@ -26,41 +27,49 @@ fn openwrt_reload_with_busybox() {
 }
 
 #[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn knock_opens_door_over_ipv4_and_ipv6() {
     script("knock_families", &[]);
 }
 
 #[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn knock_classic_form() {
     script("knock_classic", &[]);
 }
 
 #[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn knock_check_and_retry() {
     script("knock_check", &["python3"]);
 }
 
 #[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn knock_resolves_through_termux_resolv_conf() {
     script("knock_dns", &["dnsmasq", "mount"]);
 }
 
 #[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn knock_raw_segments() {
     script("knock_raw", &["setpriv"]);
 }
 
 #[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn knock_boundary_window() {
     script("knock_window", &[]);
 }
 
 #[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn rotate_reloads_knockd() {
     script("rotate_reload", &[]);
 }
 
 #[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn rotate_watch_keeps_knocks_working() {
     script("rotate_watch", &[]);
 }
@@ -69,6 +78,7 @@ fn rotate_watch_keeps_knocks_working() {
 /// corpus, on knockd's quirks, on mutated files (both ways), and knockd
 /// accepts every file rotate writes.
 #[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn knockd_agrees_with_the_editor() {
     let work = common::TempDir::new("agree");
     let dir = work.path();

@@ -28,6 +28,7 @@ fn exe(target: &str) -> PathBuf {
 }
 
 #[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn executables_are_static_small_and_summed() {
     common::require("readelf");
     for t in TARGETS {
@@ -80,6 +81,7 @@ fn qemu(env: &[(String, String)], args: &[&str]) -> common::Run {
 }
 
 #[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn aarch64_computes_every_known_answer_under_qemu() {
     common::require("qemu-aarch64-static");
     let v = qemu(&[], &["--version"]);
@@ -91,39 +93,15 @@ fn aarch64_computes_every_known_answer_under_qemu() {
     );
     let mut n = 0;
     for file in ["legacy.jsonl", "port-list.jsonl"] {
-        let text = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/vectors")
-                .join(file),
-        )
-        .unwrap();
-        for line in text.lines() {
-            let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            let env: Vec<(String, String)> = v["env"]
-                .as_object()
-                .unwrap()
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
-                .collect();
-            let (now, offset) = (
-                v["now"].as_i64().unwrap().to_string(),
-                v["offset"].as_i64().unwrap().to_string(),
-            );
-            let r = qemu(
-                &env,
-                &[
-                    "generate",
-                    v["service"].as_str().unwrap(),
-                    "--at",
-                    &now,
-                    "--offset",
-                    &offset,
-                ],
-            );
+        for v in common::vectors(file) {
+            let args = v.args();
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let r = qemu(&v.env, &args);
             assert_eq!(
                 r.stdout.trim_end(),
-                v["expected"].as_str().unwrap(),
-                "{file}: {line}\n{}",
+                v.expected.as_deref().unwrap(),
+                "{file}:{}\n{}",
+                v.line,
                 r.stderr
             );
             n += 1;
@@ -133,6 +111,7 @@ fn aarch64_computes_every_known_answer_under_qemu() {
 }
 
 #[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn aarch64_knocks_on_loopback_under_qemu() {
     let a64 = exe("aarch64-unknown-linux-musl");
     common::e2e(
@@ -145,6 +124,7 @@ fn aarch64_knocks_on_loopback_under_qemu() {
 /// README's Termux install path, followed step by step with the static
 /// x86_64 executable (the aarch64 one runs the same code under qemu above).
 #[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn termux_install_path_works() {
     let exe = exe("x86_64-unknown-linux-musl");
     common::e2e(
@@ -159,6 +139,7 @@ fn termux_install_path_works() {
 /// knocks working and the secret hidden. The Debian tree is made with
 /// debootstrap once and kept in target/.
 #[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn server_path_under_systemd() {
     assert!(
         rustix::process::geteuid().is_root(),
