@@ -144,3 +144,106 @@ fn shell_completions() {
         "fish --no-execute knock-rotator.fish",
     );
 }
+
+/// The applets, and the man page that documents each.
+const APPLET_PAGES: [(&str, &str); 5] = [
+    ("generate", "knock-rotator.1"),
+    ("knock", "knock.1"),
+    ("rotate", "knock-rotate.8"),
+    ("status", "knock-rotate.8"),
+    ("fingerprint", "knock-rotator.1"),
+];
+
+/// The options an applet's `--help` lists (`-d, --delay MS  ...` gives
+/// `-d` and `--delay`).
+fn usage_options(applet: &str) -> Vec<String> {
+    let r = common::run(common::cmd::<&str, &str>(&[]).args([applet, "--help"]));
+    assert_eq!(r.code, 0, "{applet} --help: {}", r.stderr);
+    let section = r.stdout.split("\nOptions:\n").nth(1).unwrap_or_default();
+    let mut opts = Vec::new();
+    for line in section.lines().take_while(|l| !l.trim().is_empty()) {
+        let line = line.trim_start();
+        if !line.starts_with('-') {
+            continue; // a description's second line
+        }
+        let spec = line.split("  ").next().unwrap();
+        for item in spec.split(", ") {
+            opts.push(item.split(' ').next().unwrap().to_string());
+        }
+    }
+    assert!(opts.contains(&"--help".to_string()), "{applet}: {opts:?}");
+    opts
+}
+
+/// Whether `opt` stands in `text` as a whole word (not as the start of a
+/// longer option: `--check` in `--check-timeout` does not count).
+fn mentions(text: &str, opt: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '-';
+    text.match_indices(opt).any(|(i, _)| {
+        !text[..i].chars().next_back().is_some_and(word)
+            && !text[i + opt.len()..].chars().next().is_some_and(word)
+    })
+}
+
+/// Every option of every applet's usage text is in its man page and is
+/// offered by the bash, zsh and fish completions, through each name.
+#[test]
+fn options_are_documented_and_completed() {
+    let dir = root().join("dist/completions");
+    let bash = |words: &str| {
+        let script = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); _knock_rotator; echo \"${{COMPREPLY[*]}}\"",
+            dir.join("knock-rotator.bash").display()
+        );
+        common::succeed(tool("bash").args(["-c", &script]), "bash completion")
+    };
+    let fish = |line: &str| {
+        let script = format!(
+            "source {}; complete -C'{line}'",
+            dir.join("knock-rotator.fish").display()
+        );
+        let out = common::succeed(tool("fish").args(["-c", &script]), "fish completion");
+        out.lines()
+            .map(|l| l.split('\t').next().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let zsh = std::fs::read_to_string(dir.join("_knock-rotator")).unwrap();
+    let mut missing = Vec::new();
+    for (applet, page) in APPLET_PAGES {
+        let man = std::fs::read_to_string(root().join("man").join(page))
+            .unwrap()
+            .replace("\\-", "-");
+        let zsh_list = zsh
+            .split(&format!("local -a {applet}_opts=("))
+            .nth(1)
+            .and_then(|rest| rest.split("\nlocal ").next())
+            .unwrap_or_default()
+            .replace("$common", "{-h,--help} {-V,--version}");
+        let mut offered = vec![
+            ("bash", bash(&format!("knock-rotator {applet} -"))),
+            ("fish", fish(&format!("knock-rotator {applet} -"))),
+            ("zsh", zsh_list),
+        ];
+        let link = match applet {
+            "knock" => Some("knock"),
+            "rotate" => Some("knock-rotate"),
+            _ => None,
+        };
+        if let Some(link) = link {
+            offered.push(("bash (link)", bash(&format!("{link} -"))));
+            offered.push(("fish (link)", fish(&format!("{link} -"))));
+        }
+        for opt in usage_options(applet) {
+            if !mentions(&man, &opt) {
+                missing.push(format!("{applet} {opt}: not in man/{page}"));
+            }
+            for (what, list) in &offered {
+                if !mentions(list, &opt) {
+                    missing.push(format!("{applet} {opt}: not offered by {what}"));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}

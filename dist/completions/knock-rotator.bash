@@ -5,26 +5,41 @@ _knock_rotator() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
     local applet=${COMP_WORDS[0]##*/}
     case $applet in
-        knock | knock-rotate) ;;
+        knock) ;;
+        knock-rotate) applet=rotate ;;
         *)
             if [ "$COMP_CWORD" -eq 1 ]; then
                 COMPREPLY=($(compgen -W "generate knock rotate status fingerprint help --install --help --version" -- "$cur"))
                 return
             fi
-            applet=${COMP_WORDS[1]} ;;
+            # Any unambiguous prefix names an applet, as on the command line.
+            case ${COMP_WORDS[1]} in
+                g*) applet=generate ;;
+                k*) applet=knock ;;
+                r*) applet=rotate ;;
+                s*) applet=status ;;
+                f*) applet=fingerprint ;;
+                --install) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+                *) return ;;
+            esac ;;
     esac
     case $prev in
         -c|--config|--pidfile) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --install) COMPREPLY=($(compgen -d -- "$cur")); return ;;
         --format) COMPREPLY=($(compgen -W "plain knockd" -- "$cur")); return ;;
         --offset|--at|--delay|-d|--window|--check|--check-timeout|--retries|--tcpflags|--reload-command) return ;;
     esac
+    local opts
     case $applet in
-        knock-rotate | r*) COMPREPLY=($(compgen -W "-c --config -n --dry-run --show-sequences --at --pidfile --reload-command --no-reload -w --watch --no-boundary-run --help" -- "$cur")) ;;
-        g*) COMPREPLY=($(compgen -W "--offset --at --format --help" -- "$cur")) ;;
-        knock | k*) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-4 -6 -d --delay -v --verbose -u --udp --offset --at --window --check --check-timeout --retries --raw --tcpflags --help --version" -- "$cur")) \
-                  || COMPREPLY=($(compgen -A hostname -- "$cur")) ;;
-        s*) COMPREPLY=($(compgen -W "-c --config --at --help" -- "$cur")) ;;
+        generate) opts="--offset --at --format -h --help -V --version" ;;
+        knock) opts="-4 -6 -d --delay -v --verbose -u --udp --offset --at --window --check --check-timeout --retries --raw --tcpflags -h --help -V --version"
+            if [[ $cur != -* ]]; then
+                COMPREPLY=($(compgen -A hostname -- "$cur"))
+                return
+            fi ;;
+        rotate) opts="-c --config -n --dry-run --show-sequences --at --pidfile --reload-command --no-reload -w --watch --no-boundary-run -h --help -V --version" ;;
+        status) opts="-c --config --at -h --help -V --version" ;;
+        fingerprint) opts="-h --help -V --version" ;;
     esac
+    COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 }
 complete -F _knock_rotator knock-rotator knock knock-rotate

@@ -48,24 +48,24 @@ present) to HOST, a name or an address. When every argument after HOST is
 a port, the ports are knocked as given, like knockd's own 'knock'.
 
 Options:
-  -4, -6               use IPv4 only / IPv6 only
-  -d, --delay MS       pause between knocks (default 10)
-  -v, --verbose        print each knock
-  -u, --udp            classic form: ports without ':proto' are udp
-      --offset N       knock the sequence N periods away (no window)
-      --at UNIX_SECONDS  compute as if the clock showed this time
-      --window SECONDS within this many seconds of a period boundary,
-                       also send the neighbouring period's sequence
-                       (default 120, at most a quarter period; 0: never)
-      --check PORT     after knocking, connect to PORT; knock again if it
-                       stays closed; exit 1 if it never opens
-      --check-timeout MS  how long each check waits (default 3000)
-      --retries N      knocks again after a failed check (default 2)
-      --raw            send TCP knocks as raw segments (needs CAP_NET_RAW)
-      --tcpflags FLAGS flags of raw TCP knocks, knockd syntax (default
-                       syn; e.g. fin or syn,ack); implies --raw
-  -h, --help           show this help
-  -V, --version        show the version
+  -4, -6                   use IPv4 only / IPv6 only
+  -d, --delay MS           pause between knocks (default 10)
+  -v, --verbose            print each knock
+  -u, --udp                classic form: ports without ':proto' are udp
+      --offset N           knock the sequence N periods away (no window)
+      --at UNIX_SECONDS    compute as if the clock showed this time
+      --window SECONDS     within this many seconds of a period boundary,
+                           also send the neighbouring period's sequence
+                           (default 120, at most a quarter period; 0: never)
+      --check PORT         after knocking, connect to PORT; knock again if
+                           it stays closed; exit 1 if it never opens
+      --check-timeout MS   how long each check waits (default 3000)
+      --retries N          knocks again after a failed check (default 2)
+      --raw                send TCP knocks as raw segments (needs CAP_NET_RAW)
+      --tcpflags FLAGS     flags of raw TCP knocks, knockd syntax (default
+                           syn; e.g. fin or syn,ack); implies --raw
+  -h, --help               show this help
+  -V, --version            show the version
 
 Settings come from the environment, as for 'generate'. See knock-rotator(1).
 ";
