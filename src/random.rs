@@ -7,26 +7,26 @@ pub fn fill(buf: &mut [u8]) {
     let mut done = 0;
     while done < buf.len() {
         let rest = &mut buf[done..];
-        // SAFETY: the pointer and length describe `rest`, which we own.
-        let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
-        if n > 0 {
-            done += n as usize;
-        } else if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-            use std::io::Read;
-            if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-                if f.read_exact(rest).is_ok() {
-                    return;
+        match rustix::rand::getrandom(&mut *rest, rustix::rand::GetRandomFlags::empty()) {
+            Ok(n) if n > 0 => done += n,
+            Err(rustix::io::Errno::INTR) => {}
+            _ => {
+                use std::io::Read;
+                if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+                    if f.read_exact(rest).is_ok() {
+                        return;
+                    }
                 }
+                // No randomness at all: fall back to the clock, which is only
+                // used where unpredictability is a nicety, not a defence.
+                let t = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                for (i, b) in rest.iter_mut().enumerate() {
+                    *b = (t.as_nanos() >> (8 * (i % 16))) as u8;
+                }
+                return;
             }
-            // No randomness at all: fall back to the clock, which is only
-            // used where unpredictability is a nicety, not a defence.
-            let t = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default();
-            for (i, b) in rest.iter_mut().enumerate() {
-                *b = (t.as_nanos() >> (8 * (i % 16))) as u8;
-            }
-            return;
         }
     }
 }

@@ -69,14 +69,13 @@ pub fn boundary_run(
 /// the child's own exit (reaped by the parent) saying how that went.
 fn detach_and_rotate(prog: &str, settings: &Settings, job: &Job, next: u64) -> ! {
     if setsid().is_err() {
-        // SAFETY: _exit in a forked child skips the parent's atexit state.
-        unsafe { libc::_exit(SETSID_FAILED) };
+        exit_now(SETSID_FAILED);
     }
-    // SAFETY: as above; still single-threaded.
+    // SAFETY: still single-threaded.
     match unsafe { libc::fork() } {
-        -1 => unsafe { libc::_exit(FORK_FAILED) },
+        -1 => exit_now(FORK_FAILED),
         0 => {}
-        _ => unsafe { libc::_exit(DETACHED) },
+        _ => exit_now(DETACHED),
     }
     install_stop_handlers();
     while !stopped() && clock::now().unwrap_or(next) < next {
@@ -97,4 +96,11 @@ fn detach_and_rotate(prog: &str, settings: &Settings, job: &Job, next: u64) -> !
         }
     };
     std::process::exit(code)
+}
+
+/// Leave the intermediate child at once: none of the parent's destructors,
+/// atexit handlers or buffered output run twice.
+fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit takes no pointers and never returns.
+    unsafe { libc::_exit(code) }
 }
