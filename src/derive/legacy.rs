@@ -10,28 +10,26 @@ use sha2::{Digest, Sha256};
 
 use super::ports::PortSet;
 
-/// The `length` list indices' ports, in order (they may repeat).
-pub fn ports(
+/// The `length` ports, in order (they may repeat).
+pub fn ports<'a>(
     secret: &[u8],
     period_start: u64,
     service: &[u8],
-    set: &PortSet,
+    set: &'a PortSet,
     length: u32,
-) -> Vec<u16> {
+) -> impl Iterator<Item = u16> + 'a {
     let mut base = Sha256::new();
     base.update(period_start.to_string().as_bytes());
     base.update(service);
     base.update(secret);
     let n = set.len();
-    (1..=length)
-        .map(|i| {
-            let mut h = base.clone();
-            h.update(decimal(&mut [0; 10], i));
-            let digest = h.finalize();
-            let d = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
-            set.nth(d % n)
-        })
-        .collect()
+    (1..=length).map(move |i| {
+        let mut h = base.clone();
+        h.update(decimal(&mut [0; 10], i));
+        let digest = h.finalize();
+        let d = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
+        set.nth(d % n)
+    })
 }
 
 /// `n` in decimal, in `buf` (no allocation: this runs 10 times a door).

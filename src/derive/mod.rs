@@ -48,17 +48,19 @@ pub struct Scheme<'a> {
 /// The sequence for `service` (already with its `_ROTATOR` suffix) in the
 /// period starting at `period_start`.
 pub fn derive(s: &Scheme, period_start: u64, service: &[u8]) -> Vec<Knock> {
-    let ports = match s.algorithm {
-        Algorithm::Legacy => legacy::ports(s.secret, period_start, service, s.ports, s.length),
-        Algorithm::HmacSha256 => keyed::ports(s.secret, period_start, service, s.ports, s.length),
+    let knock = |port| Knock {
+        port,
+        proto: proto_for(port, s.proto_modulo),
     };
-    ports
-        .into_iter()
-        .map(|port| Knock {
-            port,
-            proto: proto_for(port, s.proto_modulo),
-        })
-        .collect()
+    match s.algorithm {
+        Algorithm::Legacy => legacy::ports(s.secret, period_start, service, s.ports, s.length)
+            .map(knock)
+            .collect(),
+        Algorithm::HmacSha256 => keyed::ports(s.secret, period_start, service, s.ports, s.length)
+            .into_iter()
+            .map(knock)
+            .collect(),
+    }
 }
 
 /// Bits of entropy in one sequence: `length` draws from the list, without
