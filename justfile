@@ -10,7 +10,7 @@ run SERVICE="ssh":
 test:
     bash tests/run
 
-# Unit and integration tests only (no installs, no lint).
+# Unit and integration tests a non-root contributor can run (root-only ones are ignored; tests/run runs them).
 check:
     cargo test
 
