@@ -163,6 +163,12 @@ impl Settings {
                 )));
             }
         };
+        if algorithm == Algorithm::HmacSha256 && ports.has_v3_top() {
+            return Err(Error::usage(format!(
+                "{PORTS_VAR}: 65536 is not a port; it is accepted only in v3's list for the \
+                 legacy algorithm, not with {ALGORITHM_VAR}=hmac-sha256"
+            )));
+        }
         if algorithm == Algorithm::HmacSha256 && ports.len() < length {
             return Err(Error::usage(format!(
                 "{PORTS_VAR}: {} ports cannot make {length} different knocks ({ALGORITHM_VAR}=hmac-sha256 \
@@ -203,9 +209,18 @@ impl Settings {
     }
 
     /// The sequence of door `name` (with its suffix) in the period starting
-    /// at `period_start`.
-    pub fn derive(&self, period_start: u64, name: &[u8]) -> Vec<derive::Knock> {
-        derive::derive(&self.scheme(), period_start, name)
+    /// at `period_start`; an error naming the period and the fix when it
+    /// draws v3's port 65536.
+    pub fn derive(&self, period_start: u64, name: &[u8]) -> Result<Vec<derive::Knock>> {
+        derive::derive(&self.scheme(), period_start, name).map_err(|derive::Port65536| {
+            Error::failure(format!(
+                "{}: the sequence for the period starting {} ({period_start}) draws port 65536, \
+                 which no packet can carry ({PORTS_VAR} holds it, as v3's default list 2000-65536 \
+                 does; v3 fails in this period too); move every device to {PORTS_VAR}=2000-65535",
+                quote(name),
+                crate::clock::utc(period_start)
+            ))
+        })
     }
 }
 

@@ -70,6 +70,12 @@ fn rotate_reloads_knockd() {
 
 #[test]
 #[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
+fn rotate_v3_list_and_port_65536() {
+    script("rotate_v3", &["sha256sum"]);
+}
+
+#[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn rotate_watch_keeps_knocks_working() {
     script("rotate_watch", &[]);
 }

@@ -94,8 +94,15 @@ fn bad_environment_is_refused() {
             "KNOCKD_ROTATOR_PORTS: 4000 is listed twice",
         ),
         (
-            &[("KNOCKD_ROTATOR_PORTS", "2000-65536")],
-            "KNOCKD_ROTATOR_PORTS: '2000-65536' is not a port",
+            &[("KNOCKD_ROTATOR_PORTS", "2000-65537")],
+            "KNOCKD_ROTATOR_PORTS: '2000-65537' is not a port",
+        ),
+        (
+            &[
+                ("KNOCKD_ROTATOR_PORTS", "2000-65536"),
+                ("KNOCKD_ROTATOR_ALGORITHM", "hmac-sha256"),
+            ],
+            "KNOCKD_ROTATOR_PORTS: 65536 is not a port; it is accepted only in v3's list",
         ),
         (
             &[("KNOCKD_ROTATOR_PORTS", "0-1000")],

@@ -97,7 +97,7 @@ fn run(ctx: &Ctx, o: Options) -> Result<()> {
     let settings = Settings::load(&ctx.env)?;
     let start = derive::period_start(clock::now_or(o.at)?, settings.period, o.offset)
         .ok_or_else(|| cli::offset_out_of_range(o.offset))?;
-    let seq = settings.derive(start, &rotator_name(&o.service));
+    let seq = settings.derive(start, &rotator_name(&o.service))?;
     let sep = match o.format {
         Format::Plain => " ",
         Format::Knockd => ",",

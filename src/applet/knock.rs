@@ -254,11 +254,11 @@ fn rotator_sequences(ctx: &Ctx, o: &Options, service: &[u8]) -> Result<Vec<Vec<K
     if let Some(offset) = o.offset {
         let start = derive::period_start(now, period, offset)
             .ok_or_else(|| cli::offset_out_of_range(offset))?;
-        return Ok(vec![settings.derive(start, &name)]);
+        return Ok(vec![settings.derive(start, &name)?]);
     }
     let window = o.window.unwrap_or(DEFAULT_WINDOW).min(period / 4);
     let start = now / period * period;
-    let mut seqs = vec![settings.derive(start, &name)];
+    let mut seqs = vec![settings.derive(start, &name)?];
     let neighbour = if now - start < window {
         Some(-1)
     } else if start + period - now <= window {
@@ -267,9 +267,12 @@ fn rotator_sequences(ctx: &Ctx, o: &Options, service: &[u8]) -> Result<Vec<Vec<K
         None
     };
     if let Some(off) = neighbour {
-        // The period before 1970 does not exist: nothing to add then.
-        if let Some(s) = derive::period_start(now, period, off) {
-            seqs.push(settings.derive(s, &name));
+        // The period before 1970 does not exist, and one whose sequence
+        // draws v3's port 65536 was never rotated in: nothing to add then.
+        if let Some(seq) =
+            derive::period_start(now, period, off).and_then(|s| settings.derive(s, &name).ok())
+        {
+            seqs.push(seq);
         }
     }
     Ok(seqs)

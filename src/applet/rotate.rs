@@ -11,6 +11,7 @@ use crate::cli::{self, Parsed};
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::server::boundary::boundary_run;
+use crate::server::diff::diff;
 use crate::server::job::Job;
 use crate::server::reload::Choice;
 use crate::server::rotation::{self, DEFAULT_CONFIG};
@@ -111,17 +112,22 @@ fn run(ctx: &Ctx, o: Options) -> Result<()> {
         let loaded = rotation::load(&o.job.config)?;
         let plan = rotation::plan(&settings, &loaded, clock::now_or(o.at)?, 0)?;
         let show = o.show || std::io::stdout().is_terminal();
-        return cli::out(&rotation::diff(&loaded, &plan, show));
+        if plan.doors.iter().any(|d| d.refused.is_none()) {
+            cli::out(&diff(&loaded, &plan, show))?;
+        }
+        return plan.refusal().map_or(Ok(()), Err);
     }
     if o.watch {
         return watch(&settings, &o.job);
     }
     let now = clock::now_or(o.at)?;
-    let summary = o.job.once(&settings, now)?;
-    cli::out(&format!("{summary}\n"))?;
+    let done = o.job.once(&settings, now)?;
+    if let Some(line) = done.line {
+        cli::out(&format!("{line}\n"))?;
+    }
     if o.boundary_run && o.at.is_none() {
         let interval = settings::server_interval(&ctx.env)?;
         boundary_run(&ctx.prog, interval, &settings, &o.job, now)?;
     }
-    Ok(())
+    done.refused.map_or(Ok(()), Err)
 }

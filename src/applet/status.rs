@@ -72,15 +72,19 @@ fn run(ctx: &Ctx, Options { config, at }: Options) -> Result<()> {
         clock::span(end - now),
         config.display()
     );
-    let mut stale = 0;
+    let (mut stale, mut refused) = (0, 0);
     for door in &current.doors {
         // `changed` means the file does not hold that period's sequence.
         let holds = |plan: &Option<rotation::Plan>| {
             plan.as_ref()
                 .and_then(|p| p.doors.iter().find(|d| d.name == door.name))
-                .is_some_and(|d| !d.changed)
+                .is_some_and(|d| !d.changed && d.refused.is_none())
         };
-        let state = if !door.changed {
+        let state = if door.refused.is_some() {
+            refused += 1;
+            "refused: this period's sequence draws port 65536 (v3's list), which no packet \
+             can carry; the door keeps an older sequence"
+        } else if !door.changed {
             "current"
         } else if holds(&previous) {
             "stale: holds the previous period's sequence"
@@ -99,10 +103,22 @@ fn run(ctx: &Ctx, Options { config, at }: Options) -> Result<()> {
         ));
     }
     cli::out(&out)?;
+    let doors = |n| if n == 1 { "door is" } else { "doors are" };
+    if refused > 0 {
+        let also = match stale {
+            0 => String::new(),
+            n => format!("; {n} {} not current", doors(n)),
+        };
+        return Err(Error::failure(format!(
+            "{refused} rotator {} refused for this period (its sequence draws port 65536; \
+             see 'knock-rotator generate'){also}",
+            doors(refused)
+        )));
+    }
     if stale > 0 {
         return Err(Error::failure(format!(
-            "{stale} rotator door{} not current; run 'knock-rotator rotate'",
-            if stale == 1 { " is" } else { "s are" }
+            "{stale} rotator {} not current; run 'knock-rotator rotate'",
+            doors(stale)
         )));
     }
     Ok(())

@@ -43,13 +43,13 @@ pub fn ports(
     service: &[u8],
     set: &PortSet,
     length: u32,
-) -> Vec<u16> {
+) -> Vec<u32> {
     let n = u64::from(set.len());
     let limit = (1u64 << 32) - ((1u64 << 32) % n);
     let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC takes any key length");
     let mut m = message(period_start, service);
     let base_len = m.len();
-    let mut chosen: Vec<u16> = Vec::with_capacity(length as usize);
+    let mut chosen: Vec<u32> = Vec::with_capacity(length as usize);
     let mut j: u32 = 0;
     while chosen.len() < length as usize {
         m.truncate(base_len);
@@ -103,7 +103,7 @@ mod tests {
             s.dedup();
             assert_eq!(s.len(), 10, "a repeated port in period {p}");
             for port in seq {
-                counts[usize::from(port - 2000)] += 1;
+                counts[(port - 2000) as usize] += 1;
             }
         }
         let expected = (periods * 10) as f64 / 1000.0;
@@ -130,7 +130,7 @@ mod tests {
         s.sort_unstable();
         assert_eq!(
             s,
-            (100..=109).collect::<Vec<u16>>(),
+            (100..=109).collect::<Vec<u32>>(),
             "a permutation of the whole list"
         );
     }

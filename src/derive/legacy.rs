@@ -17,7 +17,7 @@ pub fn ports<'a>(
     service: &[u8],
     set: &'a PortSet,
     length: u32,
-) -> impl Iterator<Item = u16> + 'a {
+) -> impl Iterator<Item = u32> + 'a {
     let mut base = Sha256::new();
     base.update(period_start.to_string().as_bytes());
     base.update(service);

@@ -45,12 +45,20 @@ pub struct Scheme<'a> {
     pub ports: &'a PortSet,
 }
 
+/// The period's sequence draws port 65536, which only v3's list holds and
+/// no packet can carry: v3 fails in such a period, and so must we.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Port65536;
+
 /// The sequence for `service` (already with its `_ROTATOR` suffix) in the
 /// period starting at `period_start`.
-pub fn derive(s: &Scheme, period_start: u64, service: &[u8]) -> Vec<Knock> {
-    let knock = |port| Knock {
-        port,
-        proto: proto_for(port, s.proto_modulo),
+pub fn derive(s: &Scheme, period_start: u64, service: &[u8]) -> Result<Vec<Knock>, Port65536> {
+    let knock = |port: u32| {
+        let port = u16::try_from(port).map_err(|_| Port65536)?;
+        Ok(Knock {
+            port,
+            proto: proto_for(port, s.proto_modulo),
+        })
     };
     match s.algorithm {
         Algorithm::Legacy => legacy::ports(s.secret, period_start, service, s.ports, s.length)

@@ -3,17 +3,23 @@
 //!
 //! Kept as sorted, disjoint ranges so that indexing into a 63536-port list
 //! costs a few comparisons and no allocation of the whole list.
+//!
+//! One member may lie past the last port: 65536, because the current
+//! upstream (v3) writes its default list as `2000-65536` and indexes into
+//! it. A sequence that draws it cannot be sent (see derive::Port65536).
 
 use crate::error::{Error, Result, quote};
 
 /// The legacy derivation's range: `(d mod 63536) + 2000`.
-pub const LEGACY_FIRST: u16 = 2000;
-pub const LEGACY_LAST: u16 = 65535;
+pub const LEGACY_FIRST: u32 = 2000;
+pub const LEGACY_LAST: u32 = 65535;
+/// v3's list includes this, which no packet can carry.
+pub const V3_TOP: u32 = 65536;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortSet {
     /// Sorted, disjoint, inclusive ranges.
-    ranges: Vec<(u16, u16)>,
+    ranges: Vec<(u32, u32)>,
     len: u32,
 }
 
@@ -22,8 +28,8 @@ impl PortSet {
         PortSet::from_ranges(vec![(LEGACY_FIRST, LEGACY_LAST)])
     }
 
-    fn from_ranges(ranges: Vec<(u16, u16)>) -> Self {
-        let len = ranges.iter().map(|&(a, b)| u32::from(b - a) + 1).sum();
+    fn from_ranges(ranges: Vec<(u32, u32)>) -> Self {
+        let len = ranges.iter().map(|&(a, b)| b - a + 1).sum();
         PortSet { ranges, len }
     }
 
@@ -75,12 +81,17 @@ impl PortSet {
         self.len == 0
     }
 
-    /// The `i`-th smallest port; `i < len()`.
-    pub fn nth(&self, mut i: u32) -> u16 {
+    /// Whether v3's 65536 is a member.
+    pub fn has_v3_top(&self) -> bool {
+        self.ranges.last().is_some_and(|&(_, b)| b == V3_TOP)
+    }
+
+    /// The `i`-th smallest port (65536 included, where listed); `i < len()`.
+    pub fn nth(&self, mut i: u32) -> u32 {
         for &(a, b) in &self.ranges {
-            let n = u32::from(b - a) + 1;
+            let n = b - a + 1;
             if i < n {
-                return a + i as u16;
+                return a + i;
             }
             i -= n;
         }
@@ -95,10 +106,10 @@ impl PortSet {
     /// The set in its one canonical form (`2000-2999,3001`): adjacent
     /// ranges merged, so equal sets read the same.
     pub fn canonical(&self) -> String {
-        let mut merged: Vec<(u16, u16)> = Vec::new();
+        let mut merged: Vec<(u32, u32)> = Vec::new();
         for &(a, b) in &self.ranges {
             match merged.last_mut() {
-                Some(last) if u32::from(last.1) + 1 == u32::from(a) => last.1 = b,
+                Some(last) if last.1 + 1 == a => last.1 = b,
                 _ => merged.push((a, b)),
             }
         }
@@ -110,14 +121,12 @@ impl PortSet {
     }
 }
 
-fn parse_port(s: &str) -> Option<u16> {
+/// A port, or v3's 65536 (see the module's note).
+fn parse_port(s: &str) -> Option<u32> {
     if s.is_empty() || s.len() > 5 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    match s.parse::<u32>() {
-        Ok(p @ 1..=65535) => Some(p as u16),
-        _ => None,
-    }
+    s.parse::<u32>().ok().filter(|p| (1..=V3_TOP).contains(p))
 }
 
 fn not_a_port(item: &str) -> String {
@@ -127,7 +136,7 @@ fn not_a_port(item: &str) -> String {
     )
 }
 
-fn range_text(a: u16, b: u16) -> String {
+fn range_text(a: u32, b: u32) -> String {
     if a == b {
         a.to_string()
     } else {
@@ -165,12 +174,27 @@ mod tests {
         assert_eq!(PortSet::legacy().len(), 63536);
     }
 
+    /// v3's default list, as v3 writes it: 63537 ports, 65536 the last.
+    #[test]
+    fn v3_list() {
+        let s = PortSet::parse("X", "2000-65536").unwrap();
+        assert_eq!(s.len(), 63537);
+        assert_eq!(s.nth(63536), 65536);
+        assert!(s.has_v3_top());
+        assert_eq!(s.canonical(), "2000-65536");
+        assert!(!PortSet::legacy().has_v3_top());
+        for ok in ["65536", "3000-4000,65536", "65000-65536"] {
+            assert!(PortSet::parse("X", ok).unwrap().has_v3_top(), "{ok}");
+        }
+    }
+
     #[test]
     fn refuses_bad_lists() {
         for bad in [
             "",
             " ",
-            "2000-65536",
+            "2000-65537",
+            "65537",
             "0",
             "abc",
             "1-2-3",

@@ -85,9 +85,17 @@ fn detach_and_rotate(prog: &str, settings: &Settings, job: &Job, next: u64) -> !
         0
     } else {
         match job.once(settings, clock::now().unwrap_or(next)) {
-            Ok(line) => {
-                log(&format!("boundary run: {line}"));
-                0
+            Ok(done) => {
+                if let Some(line) = done.line {
+                    log(&format!("boundary run: {line}"));
+                }
+                match done.refused {
+                    Some(e) => {
+                        eprintln!("{prog}: boundary run: {e}");
+                        e.code()
+                    }
+                    None => 0,
+                }
             }
             Err(e) => {
                 eprintln!("{prog}: boundary run: {e}");

@@ -14,6 +14,16 @@ use crate::settings::Settings;
 /// How long a rotation waits for another one to finish.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// What one rotation did.
+pub struct Rotated {
+    /// The log line; `None` when every rotator door was refused.
+    pub line: Option<String>,
+    /// Doors that cannot be rotated in this period (v3's port 65536): they
+    /// keep their sequence, and the run must fail, but not be retried
+    /// before the next boundary.
+    pub refused: Option<Error>,
+}
+
 /// What to rotate, and how to make knockd re-read it.
 pub struct Job {
     pub config: PathBuf,
@@ -23,8 +33,8 @@ pub struct Job {
 }
 
 impl Job {
-    /// Rotate for the period holding `now`. Returns the log line.
-    pub fn once(&self, settings: &Settings, now: u64) -> Result<String> {
+    /// Rotate for the period holding `now`.
+    pub fn once(&self, settings: &Settings, now: u64) -> Result<Rotated> {
         let config = &self.config;
         let real = std::fs::canonicalize(config).map_err(|e| Error::io(config.display(), e))?;
         let dir = real.parent().unwrap_or(Path::new("/"));
@@ -33,7 +43,14 @@ impl Job {
         let loaded = rotation::load(config)?;
         let plan = rotation::plan(settings, &loaded, now, 0)?;
         let period = clock::utc(plan.period_start);
+        let done = |line: Option<String>| Rotated {
+            line,
+            refused: plan.refusal(),
+        };
         let n = plan.doors.len();
+        if plan.new_text == loaded.text && plan.refusal().is_some() {
+            return Ok(done(None));
+        }
         if plan.new_text == loaded.text {
             let state = if n == 1 {
                 format!(
@@ -44,7 +61,10 @@ impl Job {
                     "all {n} rotator doors already hold the sequences for the period starting {period}"
                 )
             };
-            return Ok(format!("{}: {state}; nothing to do", config.display()));
+            return Ok(done(Some(format!(
+                "{}: {state}; nothing to do",
+                config.display()
+            ))));
         }
         atomic_file::replace(&loaded.path, &plan.new_text, &loaded.meta)?;
         let what = format!(
@@ -54,10 +74,10 @@ impl Job {
             if n == 1 { "" } else { "s" }
         );
         let Some(target) = reload::target(&self.reload, self.pidfile.as_deref(), &loaded) else {
-            return Ok(format!("{what}; not reloaded (--no-reload)"));
+            return Ok(done(Some(format!("{what}; not reloaded (--no-reload)"))));
         };
         match reload::reload(&target) {
-            Ok(done) => Ok(format!("{what}; {}", done.0)),
+            Ok(reloaded) => Ok(done(Some(format!("{what}; {}", reloaded.0)))),
             Err(e) => Err(Error::failure(format!(
                 "{what}, but the reload failed: {e}"
             ))),

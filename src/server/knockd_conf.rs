@@ -252,11 +252,14 @@ fn door_key(door: &mut Door, d: &Directive, one_time_file: OneTimeReader) -> Res
 }
 
 /// Replace the value of every `sequence` line of every rotator door with
-/// `new_value(door name)`; every other byte stays as it was.
-pub fn rewrite(text: &[u8], conf: &Conf, new_value: &dyn Fn(&Door) -> Vec<u8>) -> Vec<u8> {
+/// `new_value(door)` (`None`: leave that door as it is); every other byte
+/// stays as it was.
+pub fn rewrite(text: &[u8], conf: &Conf, new_value: &dyn Fn(&Door) -> Option<Vec<u8>>) -> Vec<u8> {
     let mut edits: Vec<(Range<usize>, Vec<u8>)> = Vec::new();
     for door in conf.doors.iter().filter(|d| d.is_rotator()) {
-        let v = new_value(door);
+        let Some(v) = new_value(door) else {
+            continue;
+        };
         for (_, r) in &door.sequence_lines {
             edits.push((r.clone(), v.clone()));
         }
@@ -341,7 +344,7 @@ mod tests {
         let text = b"[options]\r\n\tlogfile = /x\r\n[ssh_ROTATOR]\r\n  Sequence\t=  1:tcp,2:udp  \r\n# sequence = 9\r\n[web]\nsequence=3\n[w_ROTATOR]\nSEQUENCE =\nsequence= 5";
         let conf = parse(text, &no_ots).unwrap();
         let out = rewrite(text, &conf, &|d| {
-            format!("<{}>", String::from_utf8_lossy(&d.name)).into_bytes()
+            Some(format!("<{}>", String::from_utf8_lossy(&d.name)).into_bytes())
         });
         assert_eq!(
             String::from_utf8(out).unwrap(),

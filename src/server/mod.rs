@@ -5,6 +5,7 @@
 
 pub mod atomic_file;
 pub mod boundary;
+pub mod diff;
 pub mod job;
 pub mod knockd_conf;
 pub mod knockd_syntax;

@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use super::knockd_conf::{self, Conf, Door};
 use super::knockd_syntax::{self, Port, lines, trimmed};
-use crate::clock;
 use crate::derive::{self, Knock, Proto};
 use crate::error::{Error, Result};
 use crate::settings::Settings;
@@ -48,8 +47,12 @@ fn bytes_path(b: &[u8]) -> PathBuf {
 pub struct DoorPlan {
     pub name: Vec<u8>,
     pub line: usize,
+    /// The period's sequence (empty when refused).
     pub new: Vec<Knock>,
     pub changed: bool,
+    /// Why this door cannot be rotated in this period (its sequence draws
+    /// v3's port 65536): it keeps what it holds, and the run fails.
+    pub refused: Option<String>,
 }
 
 pub struct Plan {
@@ -61,6 +64,20 @@ pub struct Plan {
 impl Plan {
     pub fn changed(&self) -> usize {
         self.doors.iter().filter(|d| d.changed).count()
+    }
+
+    /// The error for the doors that cannot be rotated in this period, if any.
+    pub fn refusal(&self) -> Option<Error> {
+        let mut refused = self.doors.iter().filter_map(|d| d.refused.as_deref());
+        let first = refused.next()?;
+        let more = refused.count();
+        Some(Error::failure(match more {
+            0 => first.to_string(),
+            n => format!(
+                "{first} (and {n} more door{} this period)",
+                if n == 1 { "" } else { "s" }
+            ),
+        }))
     }
 }
 
@@ -139,43 +156,30 @@ pub fn plan(settings: &Settings, loaded: &Loaded, now: u64, offset: i64) -> Resu
             path.display()
         ))
     })?;
-    let mut doors = Vec::new();
-    for door in conf.doors.iter().filter(|d| d.is_rotator()) {
-        if let Some((line, _)) = &door.one_time {
-            return Err(at_line(
-                path,
-                *line,
-                &format!(
-                    "rotator door {} takes its sequence from one_time_sequences; \
-                     rotation would fight it, so remove one or the other",
-                    door.display_name()
-                ),
-            ));
-        }
-        let new = settings.derive(period_start, &door.name);
-        let changed = door.sequence.as_deref() != Some(&as_ports(&new)[..]);
-        doors.push(DoorPlan {
-            name: door.name.clone(),
-            line: door.line,
-            new,
-            changed,
-        });
-    }
+    let doors = door_plans(settings, loaded, period_start)?;
     if doors.is_empty() {
         return Err(Error::usage(format!(
             "{}: no door whose name ends in _ROTATOR, so nothing to rotate",
             path.display()
         )));
     }
-    // By name; a door name used twice is refused by check_unique (same sequence).
+    // What each rotator door holds afterwards: its new sequence, or (when
+    // refused) what it holds now. By name; a door name used twice is
+    // refused by check_unique (same sequence).
     let by_name: HashMap<&[u8], &DoorPlan> = doors.iter().map(|d| (&d.name[..], d)).collect();
-    check_unique(path, conf, &by_name)?;
+    let after = |door: &Door| match by_name.get(&door.name[..]) {
+        Some(p) if p.refused.is_none() => Some(as_ports(&p.new)),
+        _ => door.sequence.clone(),
+    };
+    check_unique(path, conf, &after)?;
     let values: HashMap<&[u8], Vec<u8>> = doors
         .iter()
+        .filter(|d| d.refused.is_none())
         .map(|d| (&d.name[..], derive::join(&d.new, ",").into_bytes()))
         .collect();
-    let new_text =
-        knockd_conf::rewrite(&loaded.text, conf, &|d: &Door| values[&d.name[..]].clone());
+    let new_text = knockd_conf::rewrite(&loaded.text, conf, &|d: &Door| {
+        values.get(&d.name[..]).cloned()
+    });
     // Belt and braces: what we write must read back as intended.
     let check = knockd_conf::parse(&new_text, &one_time_sequences).map_err(|e| {
         at_line(
@@ -184,9 +188,16 @@ pub fn plan(settings: &Settings, loaded: &Loaded, now: u64, offset: i64) -> Resu
             &format!("rotation would produce a bad line: {}", e.msg),
         )
     })?;
-    for d in check.doors.iter().filter(|d| d.is_rotator()) {
-        let want = by_name.get(&d.name[..]).map(|p| as_ports(&p.new));
-        if d.sequence != want {
+    if check.doors.len() != conf.doors.len() {
+        return Err(at_line(
+            path,
+            1,
+            "rotation did not take (a bug): nothing written",
+        ));
+    }
+    let old = conf.doors.iter().filter(|d| d.is_rotator());
+    for (d, was) in check.doors.iter().filter(|d| d.is_rotator()).zip(old) {
+        if d.sequence != after(was) {
             return Err(at_line(
                 path,
                 d.line,
@@ -202,15 +213,53 @@ pub fn plan(settings: &Settings, loaded: &Loaded, now: u64, offset: i64) -> Resu
     })
 }
 
+/// Each rotator door's sequence for the period starting at `period_start`.
+fn door_plans(settings: &Settings, loaded: &Loaded, period_start: u64) -> Result<Vec<DoorPlan>> {
+    let (path, conf) = (&loaded.path, &loaded.conf);
+    let mut doors = Vec::new();
+    for door in conf.doors.iter().filter(|d| d.is_rotator()) {
+        if let Some((line, _)) = &door.one_time {
+            return Err(at_line(
+                path,
+                *line,
+                &format!(
+                    "rotator door {} takes its sequence from one_time_sequences; \
+                     rotation would fight it, so remove one or the other",
+                    door.display_name()
+                ),
+            ));
+        }
+        let (new, refused) = match settings.derive(period_start, &door.name) {
+            Ok(new) => (new, None),
+            Err(e) => (Vec::new(), Some(e.message().to_string())),
+        };
+        let changed = refused.is_none() && door.sequence.as_deref() != Some(&as_ports(&new)[..]);
+        doors.push(DoorPlan {
+            name: door.name.clone(),
+            line: door.line,
+            new,
+            changed,
+            refused,
+        });
+    }
+    Ok(doors)
+}
+
 /// Two doors with one sequence: one knock would open both (or knockd would
 /// only ever match the first). Refused, naming both.
-fn check_unique(path: &Path, conf: &Conf, plans: &HashMap<&[u8], &DoorPlan>) -> Result<()> {
+fn check_unique(
+    path: &Path,
+    conf: &Conf,
+    after: &dyn Fn(&Door) -> Option<Vec<Port>>,
+) -> Result<()> {
     let mut seen: HashMap<Vec<Port>, &Door> = HashMap::new();
     for door in conf.doors.iter().filter(|d| d.one_time.is_none()) {
-        let seq = match plans.get(&door.name[..]).filter(|_| door.is_rotator()) {
-            Some(p) => as_ports(&p.new),
-            None => door.sequence.clone().unwrap_or_default(),
-        };
+        let seq = if door.is_rotator() {
+            after(door)
+        } else {
+            door.sequence.clone()
+        }
+        .unwrap_or_default();
         if let Some(other) = seen.insert(seq, door) {
             return Err(at_line(
                 path,
@@ -225,99 +274,4 @@ fn check_unique(path: &Path, conf: &Conf, plans: &HashMap<&[u8], &DoorPlan>) -> 
         }
     }
     Ok(())
-}
-
-/// A unified-style diff of the lines that would change. Sequences are
-/// shown only when asked for (or on a terminal): logs keep none.
-pub fn diff(loaded: &Loaded, plan: &Plan, show: bool) -> String {
-    let path = loaded.path.display();
-    let mut out = format!(
-        "--- {path}\n+++ {path} (period starting {})\n",
-        clock::utc(plan.period_start)
-    );
-    let new_lines: Vec<_> = lines(&plan.new_text).collect();
-    let mut any = false;
-    let mut door = String::new();
-    for ((or, n), (nr, _)) in lines(&loaded.text).zip(&new_lines) {
-        let (old, new) = (&loaded.text[or], &plan.new_text[nr.clone()]);
-        let t = trimmed(old);
-        if t.starts_with(b"[") && t.ends_with(b"]") {
-            door = String::from_utf8_lossy(t).into_owned();
-        }
-        if old == new {
-            continue;
-        }
-        any = true;
-        out.push_str(&format!(
-            "@@ line {n} {door} @@\n-{}\n+{}\n",
-            diff_line(old, show),
-            diff_line(new, show)
-        ));
-    }
-    if !any {
-        out.push_str("(no change: every rotator door holds the current sequence)\n");
-    }
-    out
-}
-
-/// A changed line for the diff: its value hidden unless `show`.
-fn diff_line(l: &[u8], show: bool) -> String {
-    let text = String::from_utf8_lossy(l)
-        .trim_end_matches('\r')
-        .to_string();
-    if show {
-        return text;
-    }
-    match text.split_once('=') {
-        Some((k, _)) => format!("{k}= (hidden; --show-sequences shows it)"),
-        None => text,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::settings::Env;
-
-    fn loaded(text: &[u8]) -> Loaded {
-        let dir = std::env::temp_dir();
-        Loaded {
-            path: dir.join("knockd.conf"),
-            text: text.to_vec(),
-            meta: std::fs::metadata(&dir).unwrap(),
-            conf: knockd_conf::parse(text, &|_| Err("none".into())).unwrap(),
-        }
-    }
-
-    #[test]
-    fn diff_hides_values_unless_asked() {
-        let env = Env::from_pairs([("KNOCKD_ROTATOR_SECRET", "diff test secret")]);
-        let settings = Settings::load(&env).unwrap();
-        let l = loaded(b"[options]\r\n  logfile = /x\r\n[ssh_ROTATOR]\r\n  sequence = 1\r\n");
-        let plan = plan(&settings, &l, 1_800_000_000, 0).unwrap();
-        let hidden = diff(&l, &plan, false);
-        let lines: Vec<&str> = hidden.lines().collect();
-        assert!(
-            lines[1].ends_with("(period starting 2027-01-15 06:00:00 UTC)"),
-            "{hidden}"
-        );
-        assert_eq!(
-            &lines[2..],
-            [
-                "@@ line 4 [ssh_ROTATOR] @@",
-                "-  sequence = (hidden; --show-sequences shows it)",
-                "+  sequence = (hidden; --show-sequences shows it)",
-            ]
-        );
-        let shown = diff(&l, &plan, true);
-        let want = derive::join(&plan.doors[0].new, ",");
-        assert!(
-            shown.contains(&format!("\n+  sequence = {want}\n")),
-            "{shown}"
-        );
-        assert!(shown.contains("\n-  sequence = 1\n"), "{shown}");
-        let same = loaded(&plan.new_text);
-        let none = diff(&same, &plan, true);
-        assert!(none.ends_with("(no change: every rotator door holds the current sequence)\n"));
-    }
 }

@@ -62,11 +62,17 @@ pub fn watch(settings: &Settings, job: &Job) -> Result<()> {
         if done_for != Some(start) && retry_at.is_none_or(|t| now >= t) {
             let at_boundary = done_for.is_some();
             match job.once(settings, now) {
-                Ok(line) => {
-                    if at_boundary {
-                        log(&format!("{line} ({} ms after the boundary)", lag_ms(start)));
-                    } else {
-                        log(&line);
+                Ok(done) => {
+                    if let Some(line) = done.line {
+                        if at_boundary {
+                            log(&format!("{line} ({} ms after the boundary)", lag_ms(start)));
+                        } else {
+                            log(&line);
+                        }
+                    }
+                    if let Some(e) = done.refused {
+                        // The same in every retry: wait for the next period.
+                        log(&format!("error: {e}; not retried before the next boundary"));
                     }
                     done_for = Some(start);
                     retry_at = None;
