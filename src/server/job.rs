@@ -16,7 +16,7 @@ const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What one rotation did.
 pub struct Rotated {
-    /// The log line; `None` when every rotator door was refused.
+    /// The log line; `None` when a door was refused and nothing written.
     pub line: Option<String>,
     /// Doors that cannot be rotated in this period (v3's port 65536): they
     /// keep their sequence, and the run must fail, but not be retried
