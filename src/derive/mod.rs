@@ -53,22 +53,29 @@ pub struct Port65536;
 /// The sequence for `service` (already with its `_ROTATOR` suffix) in the
 /// period starting at `period_start`.
 pub fn derive(s: &Scheme, period_start: u64, service: &[u8]) -> Result<Vec<Knock>, Port65536> {
-    let knock = |port: u32| {
-        let port = u16::try_from(port).map_err(|_| Port65536)?;
-        Ok(Knock {
-            port,
-            proto: proto_for(port, s.proto_modulo),
-        })
+    let knock = |port: u16| Knock {
+        port,
+        proto: proto_for(port, s.proto_modulo),
     };
-    match s.algorithm {
-        Algorithm::Legacy => legacy::ports(s.secret, period_start, service, s.ports, s.length)
-            .map(knock)
-            .collect(),
-        Algorithm::HmacSha256 => keyed::ports(s.secret, period_start, service, s.ports, s.length)
-            .into_iter()
-            .map(knock)
-            .collect(),
-    }
+    let ports: Vec<u32> = match s.algorithm {
+        // Without v3's 65536 every port fits: no check per port (this runs
+        // for every door of a large knockd.conf).
+        Algorithm::Legacy if !s.ports.has_v3_top() => {
+            return Ok(
+                legacy::ports(s.secret, period_start, service, s.ports, s.length)
+                    .map(|p| knock(p as u16))
+                    .collect(),
+            );
+        }
+        Algorithm::Legacy => {
+            legacy::ports(s.secret, period_start, service, s.ports, s.length).collect()
+        }
+        Algorithm::HmacSha256 => keyed::ports(s.secret, period_start, service, s.ports, s.length),
+    };
+    ports
+        .into_iter()
+        .map(|p| u16::try_from(p).map(knock).map_err(|_| Port65536))
+        .collect()
 }
 
 /// Bits of entropy in one sequence: `length` draws from the list, without
