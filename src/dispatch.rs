@@ -8,9 +8,9 @@ use std::path::PathBuf;
 
 use crate::applet::{APPLETS, Applet, Ctx};
 use crate::cli;
+use crate::env::Env;
 use crate::error::{Error, Result, quote};
 use crate::prog::{MAIN_NAME, version};
-use crate::settings::Env;
 
 /// The whole program: returns the exit status.
 pub fn main() -> i32 {

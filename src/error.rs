@@ -10,7 +10,7 @@ pub const EXIT_USAGE: i32 = 2;
 /// Exit status for an operation that failed: a send, a write, a reload.
 pub const EXIT_FAILURE: i32 = 1;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Error {
     msg: String,
     code: i32,

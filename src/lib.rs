@@ -16,17 +16,22 @@ mod client;
 mod clock;
 mod derive;
 mod dispatch;
+mod env;
 mod error;
 mod install;
 mod number;
+mod origin;
+mod private_file;
 mod prog;
 mod random;
 mod secret;
 mod server;
 mod settings;
+mod settings_file;
 
 pub use dispatch::main;
-pub use settings::{Env, Settings};
+pub use env::Env;
+pub use settings::Settings;
 
 /// The knockd.conf reader, for the tests that compare it with knockd.
 pub mod knockd_conf {
@@ -35,5 +40,18 @@ pub mod knockd_conf {
 
 /// A rotation's plan, for the editor's property tests.
 pub mod rotation {
-    pub use crate::server::rotation::{load, plan};
+    use crate::error::Result;
+    use crate::server::doors::Doors;
+    pub use crate::server::rotation::load;
+    use crate::server::rotation::{Loaded, Plan};
+
+    /// The plan with `settings` for every door.
+    pub fn plan(
+        settings: &crate::Settings,
+        loaded: &Loaded,
+        now: u64,
+        offset: i64,
+    ) -> Result<Plan> {
+        crate::server::rotation::plan(&Doors::uniform(settings), loaded, now, offset)
+    }
 }

@@ -42,3 +42,18 @@ pub fn u16() -> u16 {
     fill(&mut b);
     u16::from_ne_bytes(b)
 }
+
+/// Fill `buf` for a secret: from getrandom(2) or /dev/urandom, and an
+/// error rather than anything weaker.
+pub fn secret_bytes(buf: &mut [u8]) -> std::io::Result<()> {
+    use std::io::Read;
+    let mut done = 0;
+    while done < buf.len() {
+        match rustix::rand::getrandom(&mut buf[done..], rustix::rand::GetRandomFlags::empty()) {
+            Ok(n) if n > 0 => done += n,
+            Err(rustix::io::Errno::INTR) => {}
+            _ => return std::fs::File::open("/dev/urandom")?.read_exact(&mut buf[done..]),
+        }
+    }
+    Ok(())
+}

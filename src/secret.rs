@@ -8,12 +8,11 @@
 
 use std::ffi::OsStr;
 use std::fmt;
-use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use crate::error::{Error, Result, quote};
+use crate::origin::Origin;
 
 pub const SECRET_VAR: &str = "KNOCKD_ROTATOR_SECRET";
 pub const SECRET_FILE_VAR: &str = "KNOCKD_ROTATOR_SECRET_FILE";
@@ -33,6 +32,11 @@ impl Secret {
 
     pub fn expose(&self) -> &[u8] {
         &self.0
+    }
+
+    /// The buffer, to read into (see [`crate::private_file::read`]).
+    pub fn buffer(&mut self) -> &mut Vec<u8> {
+        &mut self.0
     }
 }
 
@@ -62,7 +66,7 @@ pub fn load(
     value: Option<&OsStr>,
     file: Option<&OsStr>,
     credentials_dir: Option<&OsStr>,
-) -> Result<Secret> {
+) -> Result<(Secret, Origin)> {
     let (secret, origin) = match (value, file) {
         (Some(_), Some(_)) => {
             return Err(Error::usage(format!(
@@ -99,6 +103,25 @@ pub fn load(
         }
     };
     check(&secret, &origin)?;
+    let origin = match value {
+        Some(_) => Origin::Env(SECRET_VAR),
+        None => Origin::Other(origin),
+    };
+    Ok((secret, origin))
+}
+
+/// A secret given as a value (a profile's `secret` key), checked; `origin`
+/// starts its error messages.
+pub fn from_value(bytes: &[u8], origin: &str) -> Result<Secret> {
+    let secret = Secret::new(bytes.to_vec());
+    check(&secret, origin)?;
+    Ok(secret)
+}
+
+/// A secret file (a profile's `secret_file` key), read and checked.
+pub fn from_file(path: &Path, origin: &str) -> Result<Secret> {
+    let secret = read_file(path, origin)?;
+    check(&secret, origin)?;
     Ok(secret)
 }
 
@@ -117,35 +140,8 @@ fn check(secret: &Secret, origin: &str) -> Result<()> {
 /// Read a secret file: owner-only, regular, small; one trailing newline
 /// (`\n` or `\r\n`) is dropped, since editors and `echo` add one.
 fn read_file(path: &Path, origin: &str) -> Result<Secret> {
-    let mut f = std::fs::File::open(path).map_err(|e| Error::io(origin, e))?;
-    // Check the file we opened, not the path, so a swap cannot slip past.
-    let meta = f.metadata().map_err(|e| Error::io(origin, e))?;
-    if !meta.is_file() {
-        return Err(Error::usage(format!("{origin}: not a regular file")));
-    }
-    let mode = meta.mode() & 0o7777;
-    if mode & 0o077 != 0 {
-        return Err(Error::usage(format!(
-            "{origin}: readable or writable by group or others (mode {mode:04o}); \
-             run chmod 600 on it"
-        )));
-    }
-    let euid = rustix::process::geteuid().as_raw();
-    if meta.uid() != euid && meta.uid() != 0 {
-        return Err(Error::usage(format!(
-            "{origin}: owned by uid {}, not by you (uid {euid}) or root",
-            meta.uid()
-        )));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(Error::usage(format!(
-            "{origin}: larger than {MAX_FILE_BYTES} bytes"
-        )));
-    }
-    let mut buf = Vec::with_capacity(meta.len() as usize + 1);
-    let read = (&mut f).take(MAX_FILE_BYTES + 1).read_to_end(&mut buf);
-    let mut secret = Secret::new(buf);
-    read.map_err(|e| Error::io(origin, e))?;
+    let mut secret = Secret::new(Vec::new());
+    crate::private_file::read(path, origin, MAX_FILE_BYTES, &mut secret.0)?;
     let v = &mut secret.0;
     if v.ends_with(b"\r\n") {
         let n = v.len();

@@ -146,12 +146,15 @@ fn shell_completions() {
 }
 
 /// The applets, and the man page that documents each.
-const APPLET_PAGES: [(&str, &str); 5] = [
+const APPLET_PAGES: [(&str, &str); 8] = [
     ("generate", "knock-rotator.1"),
     ("knock", "knock.1"),
     ("rotate", "knock-rotate.8"),
     ("status", "knock-rotate.8"),
     ("fingerprint", "knock-rotator.1"),
+    ("config", "knock-rotator.1"),
+    ("new-secret", "knock-rotator.1"),
+    ("profile", "knock-rotate.8"),
 ];
 
 /// The options an applet's `--help` lists (`-d, --delay MS  ...` gives
@@ -215,11 +218,12 @@ fn options_are_documented_and_completed() {
             .unwrap()
             .replace("\\-", "-");
         let zsh_list = zsh
-            .split(&format!("local -a {applet}_opts=("))
+            .split(&format!("local -a {}_opts=(", applet.replace('-', "_")))
             .nth(1)
             .and_then(|rest| rest.split("\nlocal ").next())
             .unwrap_or_default()
-            .replace("$common", "{-h,--help} {-V,--version}");
+            .replace("$common", "{-h,--help} {-V,--version}")
+            .replace("$profile_common", "{-p,--profile} --config-file");
         let mut offered = vec![
             ("bash", bash(&format!("knock-rotator {applet} -"))),
             ("fish", fish(&format!("knock-rotator {applet} -"))),

@@ -1,6 +1,12 @@
 # bash completion for knock-rotator, knock and knock-rotate.
 # Install: copy to /usr/share/bash-completion/completions/knock-rotator and
 # link knock and knock-rotate to it, or source it from ~/.bashrc.
+# The profile names of the client config file.
+_knock_rotator_profiles() {
+    local f=${KNOCKD_ROTATOR_CONFIG:-${XDG_CONFIG_HOME:-$HOME/.config}/knock-rotator/config}
+    [ -r "$f" ] && sed -n 's/^[[:space:]]*\[\([^]]*\)\][[:space:]]*$/\1/p' "$f"
+}
+
 _knock_rotator() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
     local applet=${COMP_WORDS[0]##*/}
@@ -9,7 +15,7 @@ _knock_rotator() {
         knock-rotate) applet=rotate ;;
         *)
             if [ "$COMP_CWORD" -eq 1 ]; then
-                COMPREPLY=($(compgen -W "generate knock rotate status fingerprint help --install --help --version" -- "$cur"))
+                COMPREPLY=($(compgen -W "generate knock rotate status fingerprint config new-secret profile help --install --help --version" -- "$cur"))
                 return
             fi
             # Any unambiguous prefix names an applet, as on the command line.
@@ -19,26 +25,38 @@ _knock_rotator() {
                 r*) applet=rotate ;;
                 s*) applet=status ;;
                 f*) applet=fingerprint ;;
+                c*) applet=config ;;
+                n*) applet=new-secret ;;
+                p*) applet=profile ;;
                 --install) COMPREPLY=($(compgen -d -- "$cur")); return ;;
                 *) return ;;
             esac ;;
     esac
     case $prev in
-        -c|--config|--pidfile) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -c|--config|--pidfile|--config-file|--doors-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -p|--profile) COMPREPLY=($(compgen -W "$(_knock_rotator_profiles)" -- "$cur")); return ;;
         --format) COMPREPLY=($(compgen -W "plain knockd" -- "$cur")); return ;;
-        --offset|--at|--delay|-d|--window|--check|--check-timeout|--retries|--tcpflags|--reload-command) return ;;
+        --offset|--at|--delay|-d|--window|--check|--check-timeout|--retries|--tcpflags|--reload-command|--door|--name) return ;;
+        --host) COMPREPLY=($(compgen -A hostname -- "$cur")); return ;;
     esac
     local opts
     case $applet in
-        generate) opts="--offset --at --format -h --help -V --version" ;;
-        knock) opts="-4 -6 -d --delay -v --verbose -u --udp --offset --at --window --check --check-timeout --retries --raw --tcpflags -h --help -V --version"
+        generate) opts="-p --profile --config-file --offset --at --format -h --help -V --version" ;;
+        knock) opts="-p --profile --config-file -4 -6 -d --delay -v --verbose -u --udp --offset --at --window --check --check-timeout --retries --raw --tcpflags -h --help -V --version"
             if [[ $cur != -* ]]; then
-                COMPREPLY=($(compgen -A hostname -- "$cur"))
+                COMPREPLY=($(compgen -W "$(_knock_rotator_profiles)" -A hostname -- "$cur"))
                 return
             fi ;;
-        rotate) opts="-c --config -n --dry-run --show-sequences --at --pidfile --reload-command --no-reload -w --watch --no-boundary-run -h --help -V --version" ;;
-        status) opts="-c --config --at -h --help -V --version" ;;
-        fingerprint) opts="-h --help -V --version" ;;
+        rotate) opts="-c --config --doors-file -n --dry-run --show-sequences --at --pidfile --reload-command --no-reload -w --watch --no-boundary-run -h --help -V --version" ;;
+        status) opts="-c --config --doors-file -p --profile --config-file --at -h --help -V --version" ;;
+        fingerprint) opts="-p --profile --config-file -h --help -V --version" ;;
+        config) opts="-p --profile --config-file --door --doors-file -h --help -V --version" ;;
+        new-secret) opts="-h --help -V --version"
+            if [[ $cur != -* ]]; then
+                COMPREPLY=($(compgen -f -- "$cur"))
+                return
+            fi ;;
+        profile) opts="--host --name --with-secret --doors-file -h --help -V --version" ;;
     esac
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 }

@@ -11,6 +11,7 @@ use lexopt::prelude::*;
 
 use super::{Applet, Ctx};
 use crate::cli::{self, Parsed};
+use crate::client::profile::Choice;
 use crate::error::Result;
 use crate::settings::Settings;
 
@@ -25,14 +26,17 @@ pub const APPLET: Applet = Applet {
 const CONTEXT: &str = "knock-rotator 2026-11 fingerprint v1";
 
 const USAGE: &str = "\
-Usage: knock-rotator fingerprint
+Usage: knock-rotator fingerprint [-p PROFILE]
 
 Print a short fingerprint of the secret and of every setting that shapes
 a sequence. Two devices with the same fingerprint compute the same
 sequences; the secret itself is not shown (but, like an observed knock,
 the fingerprint lets a guess of the secret be checked: use a long one).
+On a server, 'status' shows each door's fingerprint.
 
 Options:
+  -p, --profile NAME   the settings of profile NAME, not the environment's
+  --config-file PATH   the profiles (default ~/.config/knock-rotator/config)
   -h, --help     show this help
   -V, --version  show the version
 ";
@@ -60,17 +64,22 @@ pub fn fingerprint(s: &Settings) -> String {
     )
 }
 
-fn parse(p: &mut lexopt::Parser) -> Result<Parsed<()>> {
-    match p.next()? {
-        None => Ok(Parsed::Run(())),
-        Some(Short('h') | Long("help")) => Ok(Parsed::Help),
-        Some(Short('V') | Long("version")) => Ok(Parsed::Version),
-        Some(arg) => Err(arg.unexpected().into()),
+fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Choice>> {
+    let mut profile = Choice::default();
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Parsed::Help),
+            Short('V') | Long("version") => return Ok(Parsed::Version),
+            Short('p') | Long("profile") => profile.name = Some(cli::text(p, "--profile")?),
+            Long("config-file") => profile.file = Some(cli::path(p)?),
+            arg => return Err(arg.unexpected().into()),
+        }
     }
+    Ok(Parsed::Run(profile))
 }
 
-fn run(ctx: &Ctx, (): ()) -> Result<()> {
-    let s = Settings::load(&ctx.env)?;
+fn run(ctx: &Ctx, profile: Choice) -> Result<()> {
+    let (s, _) = profile.settings(&ctx.env)?;
     cli::out(&format!(
         "fingerprint {}\nsettings: algorithm {}, length {}, period {} s, proto modulo {}, ports {} ({:.0} bits a sequence)\n",
         fingerprint(&s),

@@ -10,14 +10,15 @@ use lexopt::prelude::*;
 
 use super::{Applet, Ctx};
 use crate::cli::{self, Parsed};
+use crate::client::profile::{Choice, Profile};
 use crate::client::rawtcp;
 use crate::client::resolve::{self, Family};
 use crate::client::route::first_routable;
+use crate::client::schedule::{flush_knock, port_spec, rotator_sequences};
 use crate::client::send::{Knocker, port_open};
 use crate::clock;
-use crate::derive::{self, Knock, Proto, rotator_name};
+use crate::derive::Knock;
 use crate::error::{Error, Result, quote};
-use crate::number::parse_number;
 use crate::settings::Settings;
 
 pub const APPLET: Applet = Applet {
@@ -33,21 +34,23 @@ pub const APPLET: Applet = Applet {
 /// reordered sequence fails; 10 ms keeps them in order on such paths and
 /// still sends 10 knocks in about 0.1 s, far inside any seq_timeout.
 pub const DEFAULT_DELAY_MS: u64 = 10;
-/// Default boundary window (seconds), capped at a quarter period.
-pub const DEFAULT_WINDOW: u64 = 120;
 pub const DEFAULT_CHECK_TIMEOUT_MS: u64 = 3000;
 pub const DEFAULT_RETRIES: u64 = 2;
 
 const USAGE: &str = "\
 Usage: knock-rotator knock [OPTIONS] HOST SERVICE
        knock [OPTIONS] HOST SERVICE
+       knock [OPTIONS] PROFILE
        knock [-u] [-d MS] [-4|-6] [-v] HOST PORT[:tcp|:udp]...
 
 Send the current knock sequence of SERVICE ('_ROTATOR' appended unless
-present) to HOST, a name or an address. When every argument after HOST is
-a port, the ports are knocked as given, like knockd's own 'knock'.
+present) to HOST, a name or an address. With one argument, knock the host
+and service of that profile of the config file. When every argument after
+HOST is a port, the ports are knocked as given, like knockd's own 'knock'.
 
 Options:
+  -p, --profile NAME       knock profile NAME (same as a lone PROFILE)
+      --config-file PATH   the profiles (default ~/.config/knock-rotator/config)
   -4, -6                   use IPv4 only / IPv6 only
   -d, --delay MS           pause between knocks (default 10)
   -v, --verbose            print each knock
@@ -67,57 +70,50 @@ Options:
   -h, --help               show this help
   -V, --version            show the version
 
-Settings come from the environment, as for 'generate'. See knock-rotator(1).
+Settings come from the profile, or else from the environment, as for
+'generate'; options override the profile. See knock-rotator(1).
 ";
 
+/// The command line; the knock's options stay `None` unless given, so that
+/// a profile can fill them (see [`Options::with_profile`]).
+#[derive(Default)]
 struct Options {
-    family: Family,
-    delay: Duration,
+    profile: Choice,
+    family: Option<Family>,
+    delay: Option<u64>,
     verbose: bool,
     udp_default: bool,
     offset: Option<i64>,
     at: Option<u64>,
     window: Option<u64>,
     check: Option<u16>,
-    check_timeout: Duration,
-    retries: u64,
+    check_timeout: Option<u64>,
+    retries: Option<u64>,
     raw_flags: Option<u8>,
     positional: Vec<Vec<u8>>,
 }
 
 fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
-    let mut o = Options {
-        family: Family::Any,
-        delay: Duration::from_millis(DEFAULT_DELAY_MS),
-        verbose: false,
-        udp_default: false,
-        offset: None,
-        at: None,
-        window: None,
-        check: None,
-        check_timeout: Duration::from_millis(DEFAULT_CHECK_TIMEOUT_MS),
-        retries: DEFAULT_RETRIES,
-        raw_flags: None,
-        positional: Vec::new(),
-    };
-    let ms = Duration::from_millis;
+    let mut o = Options::default();
     while let Some(arg) = p.next()? {
         match arg {
             Short('h') | Long("help") => return Ok(Parsed::Help),
             Short('V') | Long("version") => return Ok(Parsed::Version),
-            Short('4') => o.family = Family::V4,
-            Short('6') => o.family = Family::V6,
+            Short('p') | Long("profile") => o.profile.name = Some(cli::text(p, "--profile")?),
+            Long("config-file") => o.profile.file = Some(cli::path(p)?),
+            Short('4') => o.family = Some(Family::V4),
+            Short('6') => o.family = Some(Family::V6),
             Short('v') | Long("verbose") => o.verbose = true,
             Short('u') | Long("udp") => o.udp_default = true,
-            Short('d') | Long("delay") => o.delay = ms(cli::number(p, "--delay", 0, 60_000)?),
+            Short('d') | Long("delay") => o.delay = Some(cli::number(p, "--delay", 0, 60_000)?),
             Long("offset") => o.offset = Some(cli::offset(p, "--offset")?),
             Long("at") => o.at = Some(cli::unix_time(p, "--at")?),
             Long("window") => o.window = Some(cli::number(p, "--window", 0, u32::MAX.into())?),
             Long("check") => o.check = Some(cli::number(p, "--check", 1, 65535)? as u16),
             Long("check-timeout") => {
-                o.check_timeout = ms(cli::number(p, "--check-timeout", 1, 600_000)?)
+                o.check_timeout = Some(cli::number(p, "--check-timeout", 1, 600_000)?)
             }
-            Long("retries") => o.retries = cli::number(p, "--retries", 0, 100)?,
+            Long("retries") => o.retries = Some(cli::number(p, "--retries", 0, 100)?),
             Long("raw") => o.raw_flags = o.raw_flags.or(Some(rawtcp::SYN)),
             Long("tcpflags") => {
                 let text = cli::text(p, "--tcpflags")?;
@@ -127,32 +123,76 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
             arg => return Err(arg.unexpected().into()),
         }
     }
+    // `knock NAME`: a lone argument is a profile.
+    if o.profile.name.is_none() && o.positional.len() == 1 {
+        let name = o.positional.pop().unwrap_or_default();
+        let name = String::from_utf8(name).map_err(|e| {
+            Error::usage(format!(
+                "PROFILE {} is not valid UTF-8",
+                quote(e.as_bytes())
+            ))
+        })?;
+        o.profile.name = Some(name);
+    } else if o.profile.name.is_some() && !o.positional.is_empty() {
+        return Err(Error::arg(format!(
+            "unexpected argument {}: a profile names its host and service",
+            quote(&o.positional[0])
+        )));
+    }
     Ok(Parsed::Run(o))
 }
 
-/// `PORT[:tcp|:udp]`, protocol case-insensitive as in knockd.
-fn port_spec(arg: &[u8], udp_default: bool) -> Option<Knock> {
-    let s = std::str::from_utf8(arg).ok()?;
-    let (port, proto) = match s.split_once(':') {
-        Some((p, proto)) if proto.eq_ignore_ascii_case("tcp") => (p, Proto::Tcp),
-        Some((p, proto)) if proto.eq_ignore_ascii_case("udp") => (p, Proto::Udp),
-        Some(_) => return None,
-        None => (s, if udp_default { Proto::Udp } else { Proto::Tcp }),
-    };
-    let port = parse_number(port, 1, 65535).ok()? as u16;
-    Some(Knock { port, proto })
+impl Options {
+    /// Fill what the command line left unset from the profile, and take
+    /// its host and service.
+    fn with_profile(mut self, profile: &Profile) -> Result<Options> {
+        let p = profile.prefs()?;
+        let missing = |key: &str| {
+            Error::usage(format!(
+                "{}: profile [{}] has no {key}, which a knock needs",
+                profile.file.path.display(),
+                profile.name
+            ))
+        };
+        let host = p.host.ok_or_else(|| missing("host"))?;
+        let service = p.service.ok_or_else(|| missing("service"))?;
+        self.positional = vec![host.into_bytes(), service];
+        self.family = self.family.or(p.family);
+        self.delay = self.delay.or(p.delay);
+        self.window = self.window.or(p.window);
+        self.check = self.check.or(p.check);
+        self.check_timeout = self.check_timeout.or(p.check_timeout);
+        self.retries = self.retries.or(p.retries);
+        self.raw_flags = self.raw_flags.or(p.raw_flags);
+        Ok(self)
+    }
 }
 
 fn run(ctx: &Ctx, o: Options) -> Result<()> {
-    let (host, sequences) = sequences(ctx, &o)?;
-    let addrs = resolve::resolve(host, o.family)?;
+    let (settings, profile) = match o.profile.name {
+        Some(_) => {
+            let (s, p) = o.profile.settings(&ctx.env)?;
+            (Some(s), p)
+        }
+        None => (None, None),
+    };
+    let o = match &profile {
+        Some(p) => o.with_profile(p)?,
+        None => o,
+    };
+    let (host, sequences) = sequences(ctx, settings, &o)?;
+    let addrs = resolve::resolve(host, o.family.unwrap_or(Family::Any))?;
     let dst = first_routable(host, &addrs)?;
     knock_until_open(host, dst, &sequences, &o)
 }
 
 /// HOST, and what to send it: the classic form's ports, or SERVICE's
 /// sequences.
-fn sequences<'a>(ctx: &Ctx, o: &'a Options) -> Result<(&'a str, Vec<Vec<Knock>>)> {
+fn sequences<'a>(
+    ctx: &Ctx,
+    settings: Option<Settings>,
+    o: &'a Options,
+) -> Result<(&'a str, Vec<Vec<Knock>>)> {
     let (host, rest) = match o.positional.split_first() {
         Some((h, rest)) if !rest.is_empty() => (h, rest),
         _ => return Err(Error::arg("missing HOST and SERVICE (or PORTs)")),
@@ -166,7 +206,15 @@ fn sequences<'a>(ctx: &Ctx, o: &'a Options) -> Result<(&'a str, Vec<Vec<Knock>>)
         .any(|a| a.first().is_some_and(u8::is_ascii_digit))
     {
         return match rest {
-            [service] => Ok((host, rotator_sequences(ctx, o, service)?)),
+            [service] => {
+                let settings = match settings {
+                    Some(s) => s,
+                    None => Settings::load(&ctx.env)?,
+                };
+                let now = clock::now_or(o.at)?;
+                let seqs = rotator_sequences(&settings, service, now, o.offset, o.window)?;
+                Ok((host, seqs))
+            }
             _ => Err(Error::usage(format!(
                 "unexpected argument {}: give one SERVICE, or only ports",
                 quote(&rest[1])
@@ -201,8 +249,10 @@ fn sequences<'a>(ctx: &Ctx, o: &'a Options) -> Result<(&'a str, Vec<Vec<Knock>>)
 /// Knock, and with `--check` look whether the port opened; knock again
 /// (up to `--retries` times) while it stays closed.
 fn knock_until_open(host: &str, dst: IpAddr, sequences: &[Vec<Knock>], o: &Options) -> Result<()> {
-    let mut knocker = Knocker::new(dst, o.delay, o.raw_flags, o.verbose)?;
-    let rounds = if o.check.is_some() { o.retries + 1 } else { 1 };
+    let delay = Duration::from_millis(o.delay.unwrap_or(DEFAULT_DELAY_MS));
+    let mut knocker = Knocker::new(dst, delay, o.raw_flags, o.verbose)?;
+    let retries = o.retries.unwrap_or(DEFAULT_RETRIES);
+    let rounds = if o.check.is_some() { retries + 1 } else { 1 };
     for round in 1..=rounds {
         for seq in sequences {
             if round > 1 {
@@ -217,7 +267,8 @@ fn knock_until_open(host: &str, dst: IpAddr, sequences: &[Vec<Knock>], o: &Optio
             return Ok(());
         };
         let to = SocketAddr::new(dst, port);
-        if port_open(to, o.check_timeout) {
+        let timeout = o.check_timeout.unwrap_or(DEFAULT_CHECK_TIMEOUT_MS);
+        if port_open(to, Duration::from_millis(timeout)) {
             if o.verbose {
                 cli::out(&format!("{to} is open\n"))?;
             }
@@ -236,100 +287,4 @@ fn knock_until_open(host: &str, dst: IpAddr, sequences: &[Vec<Knock>], o: &Optio
         o.check.unwrap_or_default(),
         if rounds == 1 { "" } else { "s" }
     )))
-}
-
-/// The sequences to send for SERVICE: the current period's, and within the
-/// window around a boundary also the neighbour's, current first.
-///
-/// Past a boundary a server may not have rotated yet (or its clock lags):
-/// the previous sequence follows. Just before one, the server may already
-/// have rotated (or its clock leads): the next sequence follows. knockd
-/// tracks each attempt per door, so the sequence it does not hold only
-/// costs a few packets.
-fn rotator_sequences(ctx: &Ctx, o: &Options, service: &[u8]) -> Result<Vec<Vec<Knock>>> {
-    let settings = Settings::load(&ctx.env)?;
-    let name = rotator_name(service);
-    let now = clock::now_or(o.at)?;
-    let period = settings.period;
-    if let Some(offset) = o.offset {
-        let start = derive::period_start(now, period, offset)
-            .ok_or_else(|| cli::offset_out_of_range(offset))?;
-        return Ok(vec![settings.derive(start, &name)?]);
-    }
-    let window = o.window.unwrap_or(DEFAULT_WINDOW).min(period / 4);
-    let start = now / period * period;
-    let mut seqs = vec![settings.derive(start, &name)?];
-    let neighbour = if now - start < window {
-        Some(-1)
-    } else if start + period - now <= window {
-        Some(1)
-    } else {
-        None
-    };
-    if let Some(off) = neighbour {
-        // The period before 1970 does not exist, and one whose sequence
-        // draws v3's port 65536 was never rotated in: nothing to add then.
-        if let Some(seq) =
-            derive::period_start(now, period, off).and_then(|s| settings.derive(s, &name).ok())
-        {
-            seqs.push(seq);
-        }
-    }
-    Ok(seqs)
-}
-
-/// Two knocks on this port before a sequence clear a half-finished
-/// attempt at knockd (a lost packet, an earlier run within seq_timeout),
-/// which would otherwise swallow the sequence's first knock.
-///
-/// knockd only sees ports of its doors' sequences. A knock on a door's port
-/// that does not continue the attempt in progress marks it failed, and the
-/// next knock removes it and starts nothing (unless it is the first port).
-/// The second port of the sequence, sent twice, does exactly that whatever
-/// stage the attempt reached, and starts nothing when there is none, so the
-/// sequence then starts afresh. Only retries get them: a first round is
-/// exactly the sequence, as fast as knockd's `knock`, and a failed first
-/// round leaves an attempt stuck only when one of its last knocks was lost.
-fn flush_knock(seq: &[Knock]) -> Option<Knock> {
-    seq.iter().skip(1).copied().find(|k| *k != seq[0])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn port_specs() {
-        assert_eq!(
-            port_spec(b"22", false),
-            Some(Knock {
-                port: 22,
-                proto: Proto::Tcp
-            })
-        );
-        assert_eq!(
-            port_spec(b"22", true),
-            Some(Knock {
-                port: 22,
-                proto: Proto::Udp
-            })
-        );
-        assert_eq!(
-            port_spec(b"22:UDP", false),
-            Some(Knock {
-                port: 22,
-                proto: Proto::Udp
-            })
-        );
-        assert_eq!(
-            port_spec(b"53:tcp", true),
-            Some(Knock {
-                port: 53,
-                proto: Proto::Tcp
-            })
-        );
-        for bad in [&b"ssh"[..], b"0", b"65536", b"22:icmp", b"", b"22:"] {
-            assert_eq!(port_spec(bad, false), None, "{bad:?}");
-        }
-    }
 }

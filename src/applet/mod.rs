@@ -5,13 +5,16 @@
 use lexopt::Parser;
 
 use crate::cli::{self, Parsed};
+use crate::env::Env;
 use crate::error::Result;
 use crate::prog;
-use crate::settings::Env;
 
+pub mod config;
 pub mod fingerprint;
 pub mod generate;
 pub mod knock;
+pub mod new_secret;
+pub mod profile;
 pub mod rotate;
 pub mod status;
 
@@ -38,6 +41,9 @@ pub static APPLETS: &[Applet] = &[
     rotate::APPLET,
     status::APPLET,
     fingerprint::APPLET,
+    config::APPLET,
+    new_secret::APPLET,
+    profile::APPLET,
 ];
 
 /// Parse, then print the help or the version, or run.

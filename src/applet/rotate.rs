@@ -3,6 +3,7 @@
 //! The work itself is the server side's (src/server/).
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 
 use lexopt::prelude::*;
 
@@ -12,11 +13,11 @@ use crate::clock;
 use crate::error::{Error, Result};
 use crate::server::boundary::boundary_run;
 use crate::server::diff::diff;
+use crate::server::doors::DoorsFile;
 use crate::server::job::Job;
 use crate::server::reload::Choice;
 use crate::server::rotation::{self, DEFAULT_CONFIG};
 use crate::server::watch::watch;
-use crate::settings::{self, Settings};
 
 pub const APPLET: Applet = Applet {
     name: "rotate",
@@ -37,6 +38,8 @@ A file knockd would refuse is refused, with its line, and left untouched.
 
 Options:
   -c, --config PATH       knockd's configuration (default /etc/knockd.conf)
+      --doors-file PATH   per-door settings (default /etc/knock-rotator/doors,
+                          if it exists); doors not in it use the environment
   -n, --dry-run           show what would change (a diff) and touch nothing
       --show-sequences    show sequences in --dry-run output (default: only
                           on a terminal)
@@ -51,11 +54,13 @@ Options:
                           at a boundary due before the next timer run
   -h, --help              show this help
 
-Settings come from the environment, as for 'generate'; see knock-rotate(8).
+Settings come from the doors file for the doors it lists, else from the
+environment, as for 'generate'; see knock-rotate(8).
 ";
 
 struct Options {
     job: Job,
+    doors_file: Option<PathBuf>,
     dry_run: bool,
     show: bool,
     at: Option<u64>,
@@ -69,7 +74,9 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
             config: DEFAULT_CONFIG.into(),
             pidfile: None,
             reload: Choice::Auto,
+            doors: DoorsFile::default(),
         },
+        doors_file: None,
         dry_run: false,
         show: false,
         at: None,
@@ -81,6 +88,7 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
             Short('h') | Long("help") => return Ok(Parsed::Help),
             Short('V') | Long("version") => return Ok(Parsed::Version),
             Short('c') | Long("config") => o.job.config = cli::path(p)?,
+            Long("doors-file") => o.doors_file = Some(cli::path(p)?),
             Short('n') | Long("dry-run") => o.dry_run = true,
             Long("show-sequences") => o.show = true,
             Long("at") => o.at = Some(cli::unix_time(p, "--at")?),
@@ -106,11 +114,13 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
     Ok(Parsed::Run(o))
 }
 
-fn run(ctx: &Ctx, o: Options) -> Result<()> {
-    let settings = Settings::load(&ctx.env)?;
+fn run(ctx: &Ctx, mut o: Options) -> Result<()> {
+    o.job.doors = DoorsFile::new(&ctx.env, o.doors_file.take());
+    let env = o.job.doors.env_settings(&ctx.env)?;
     if o.dry_run {
         let loaded = rotation::load(&o.job.config)?;
-        let plan = rotation::plan(&settings, &loaded, clock::now_or(o.at)?, 0)?;
+        let doors = o.job.doors.load(&env)?;
+        let plan = rotation::plan(&doors, &loaded, clock::now_or(o.at)?, 0)?;
         let show = o.show || std::io::stdout().is_terminal();
         if plan.doors.iter().any(|d| d.refused.is_none()) {
             cli::out(&diff(&loaded, &plan, show))?;
@@ -118,16 +128,19 @@ fn run(ctx: &Ctx, o: Options) -> Result<()> {
         return plan.refusal().map_or(Ok(()), Err);
     }
     if o.watch {
-        return watch(&settings, &o.job);
+        return watch(&env, &o.job);
     }
     let now = clock::now_or(o.at)?;
-    let done = o.job.once(&settings, now)?;
+    let done = o.job.once(&env, now)?;
+    for w in &done.warnings {
+        eprintln!("{}: warning: {w}", ctx.prog);
+    }
     if let Some(line) = done.line {
         cli::out(&format!("{line}\n"))?;
     }
     if o.boundary_run && o.at.is_none() {
-        let interval = settings::server_interval(&ctx.env)?;
-        boundary_run(&ctx.prog, interval, &settings, &o.job, now)?;
+        let interval = ctx.env.server_interval()?;
+        boundary_run(&ctx.prog, interval, &env, &done.periods, &o.job, now)?;
     }
     done.refused.map_or(Ok(()), Err)
 }

@@ -2,7 +2,9 @@
 //! TCP segments) and checking that the door opened.
 
 pub mod dns;
+pub mod profile;
 pub mod rawtcp;
 pub mod resolve;
 pub mod route;
+pub mod schedule;
 pub mod send;

@@ -7,7 +7,7 @@
 use rustix::process::{Pid, WaitOptions, setsid, waitpid};
 
 use super::job::Job;
-use super::watch::{install_stop_handlers, log, sleep_until, stopped};
+use super::watch::{install_stop_handlers, log, next_boundary, sleep_until, stopped};
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
@@ -23,11 +23,12 @@ const FORK_FAILED: i32 = 4;
 pub fn boundary_run(
     prog: &str,
     interval: u64,
-    settings: &Settings,
+    env: &Result<Settings>,
+    periods: &[u64],
     job: &Job,
     now: u64,
 ) -> Result<()> {
-    let next = (now / settings.period + 1) * settings.period;
+    let next = next_boundary(now, periods);
     if next - now >= interval {
         return Ok(());
     }
@@ -41,7 +42,7 @@ pub fn boundary_run(
         ));
     }
     if pid == 0 {
-        detach_and_rotate(prog, settings, job, next);
+        detach_and_rotate(prog, env, job, next);
     }
     let status = Pid::from_raw(pid)
         .map(|p| waitpid(Some(p), WaitOptions::empty()))
@@ -67,7 +68,7 @@ pub fn boundary_run(
 
 /// In the first child: a new session, a grandchild that does the work, and
 /// the child's own exit (reaped by the parent) saying how that went.
-fn detach_and_rotate(prog: &str, settings: &Settings, job: &Job, next: u64) -> ! {
+fn detach_and_rotate(prog: &str, env: &Result<Settings>, job: &Job, next: u64) -> ! {
     if setsid().is_err() {
         exit_now(SETSID_FAILED);
     }
@@ -84,7 +85,7 @@ fn detach_and_rotate(prog: &str, settings: &Settings, job: &Job, next: u64) -> !
     let code = if stopped() {
         0
     } else {
-        match job.once(settings, clock::now().unwrap_or(next)) {
+        match job.once(env, clock::now().unwrap_or(next)) {
             Ok(done) => {
                 if let Some(line) = done.line {
                     log(&format!("boundary run: {line}"));

@@ -8,10 +8,11 @@ use crate::clock;
 /// shown only when asked for (or on a terminal): logs keep none.
 pub fn diff(loaded: &Loaded, plan: &Plan, show: bool) -> String {
     let path = loaded.path.display();
-    let mut out = format!(
-        "--- {path}\n+++ {path} (period starting {})\n",
-        clock::utc(plan.period_start)
-    );
+    let period = match plan.period_start() {
+        Some(start) => format!("period starting {}", clock::utc(start)),
+        None => "each door's current period".into(),
+    };
+    let mut out = format!("--- {path}\n+++ {path} ({period})\n");
     let new_lines: Vec<_> = lines(&plan.new_text).collect();
     let mut any = false;
     let mut door = String::new();
@@ -55,9 +56,11 @@ fn diff_line(l: &[u8], show: bool) -> String {
 mod tests {
     use super::*;
     use crate::derive;
+    use crate::env::Env;
+    use crate::server::doors::Doors;
     use crate::server::knockd_conf;
     use crate::server::rotation::plan;
-    use crate::settings::{Env, Settings};
+    use crate::settings::Settings;
 
     fn loaded(text: &[u8]) -> Loaded {
         let dir = std::env::temp_dir();
@@ -74,7 +77,7 @@ mod tests {
         let env = Env::from_pairs([("KNOCKD_ROTATOR_SECRET", "diff test secret")]);
         let settings = Settings::load(&env).unwrap();
         let l = loaded(b"[options]\r\n  logfile = /x\r\n[ssh_ROTATOR]\r\n  sequence = 1\r\n");
-        let plan = plan(&settings, &l, 1_800_000_000, 0).unwrap();
+        let plan = plan(&Doors::uniform(&settings), &l, 1_800_000_000, 0).unwrap();
         let hidden = diff(&l, &plan, false);
         let lines: Vec<&str> = hidden.lines().collect();
         assert!(

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::atomic_file::{self, DirLock};
+use super::doors::DoorsFile;
 use super::reload::{self, Choice};
 use super::rotation;
 use crate::clock;
@@ -22,6 +23,11 @@ pub struct Rotated {
     /// keep their sequence, and the run must fail, but not be retried
     /// before the next boundary.
     pub refused: Option<Error>,
+    /// The doors' period lengths (watch mode wakes at the next boundary of
+    /// any of them).
+    pub periods: Vec<u64>,
+    /// Sections of the doors file that match no door, one warning each.
+    pub warnings: Vec<String>,
 }
 
 /// What to rotate, and how to make knockd re-read it.
@@ -30,22 +36,33 @@ pub struct Job {
     /// `--pidfile`, if given.
     pub pidfile: Option<PathBuf>,
     pub reload: Choice,
+    /// Per-door settings; read at every rotation.
+    pub doors: DoorsFile,
 }
 
 impl Job {
-    /// Rotate for the period holding `now`.
-    pub fn once(&self, settings: &Settings, now: u64) -> Result<Rotated> {
+    /// Rotate every door for its period holding `now`; `env` is the
+    /// environment's settings, for doors the doors file does not list.
+    pub fn once(&self, env: &Result<Settings>, now: u64) -> Result<Rotated> {
         let config = &self.config;
         let real = std::fs::canonicalize(config).map_err(|e| Error::io(config.display(), e))?;
         let dir = real.parent().unwrap_or(Path::new("/"));
         let _lock = DirLock::acquire(dir, LOCK_TIMEOUT)?;
         atomic_file::remove_stale_temps(&real);
         let loaded = rotation::load(config)?;
-        let plan = rotation::plan(settings, &loaded, now, 0)?;
-        let period = clock::utc(plan.period_start);
+        let doors = self.doors.load(env)?;
+        let plan = rotation::plan(&doors, &loaded, now, 0)?;
+        let period = match plan.period_start() {
+            Some(start) => format!("the period starting {}", clock::utc(start)),
+            None => "each door's current period".into(),
+        };
+        let names: Vec<&[u8]> = plan.doors.iter().map(|d| &d.name[..]).collect();
+        let warnings = doors.unmatched(&names);
         let done = |line: Option<String>| Rotated {
             line,
             refused: plan.refusal(),
+            periods: plan.periods(),
+            warnings: warnings.clone(),
         };
         let n = plan.doors.len();
         if plan.new_text == loaded.text && plan.refusal().is_some() {
@@ -53,13 +70,9 @@ impl Job {
         }
         if plan.new_text == loaded.text {
             let state = if n == 1 {
-                format!(
-                    "the rotator door already holds the sequence for the period starting {period}"
-                )
+                format!("the rotator door already holds the sequence for {period}")
             } else {
-                format!(
-                    "all {n} rotator doors already hold the sequences for the period starting {period}"
-                )
+                format!("all {n} rotator doors already hold the sequences for {period}")
             };
             return Ok(done(Some(format!(
                 "{}: {state}; nothing to do",
@@ -68,7 +81,7 @@ impl Job {
         }
         atomic_file::replace(&loaded.path, &plan.new_text, &loaded.meta)?;
         let what = format!(
-            "{}: rotated {} of {n} rotator door{} for the period starting {period}",
+            "{}: rotated {} of {n} rotator door{} for {period}",
             config.display(),
             plan.changed(),
             if n == 1 { "" } else { "s" }

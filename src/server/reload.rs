@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use rustix::process::{Pid, Signal, kill_process};
 
 use super::rotation::Loaded;
+use crate::env::is_ours;
 use crate::error::{Error, Result, quote};
-use crate::settings::is_ours;
 
 pub const DEFAULT_PIDFILE: &str = "/var/run/knockd.pid";
 /// knockd 0.8 logs this when it re-reads its configuration (and exits

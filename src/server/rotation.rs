@@ -10,11 +10,11 @@ use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use super::doors::Doors;
 use super::knockd_conf::{self, Conf, Door};
 use super::knockd_syntax::{self, Port, lines, trimmed};
 use crate::derive::{self, Knock, Proto};
 use crate::error::{Error, Result};
-use crate::settings::Settings;
 
 /// Where knockd's configuration is unless told otherwise.
 pub const DEFAULT_CONFIG: &str = "/etc/knockd.conf";
@@ -47,6 +47,9 @@ fn bytes_path(b: &[u8]) -> PathBuf {
 pub struct DoorPlan {
     pub name: Vec<u8>,
     pub line: usize,
+    /// This door's period length, and the start of the planned one.
+    pub period: u64,
+    pub period_start: u64,
     /// The period's sequence (empty when refused).
     pub new: Vec<Knock>,
     pub changed: bool,
@@ -56,12 +59,28 @@ pub struct DoorPlan {
 }
 
 pub struct Plan {
-    pub period_start: u64,
     pub doors: Vec<DoorPlan>,
     pub new_text: Vec<u8>,
 }
 
 impl Plan {
+    /// The planned period's start, when every door has the same period.
+    pub fn period_start(&self) -> Option<u64> {
+        let first = self.doors.first()?.period_start;
+        self.doors
+            .iter()
+            .all(|d| d.period_start == first)
+            .then_some(first)
+    }
+
+    /// The distinct period lengths of the doors.
+    pub fn periods(&self) -> Vec<u64> {
+        let mut p: Vec<u64> = self.doors.iter().map(|d| d.period).collect();
+        p.sort_unstable();
+        p.dedup();
+        p
+    }
+
     pub fn changed(&self) -> usize {
         self.doors.iter().filter(|d| d.changed).count()
     }
@@ -146,17 +165,12 @@ fn as_ports(seq: &[Knock]) -> Vec<Port> {
         .collect()
 }
 
-/// Work out the rotation of `loaded` for the period holding `now` (+`offset`).
-pub fn plan(settings: &Settings, loaded: &Loaded, now: u64, offset: i64) -> Result<Plan> {
+/// Work out the rotation of `loaded` for the period holding `now` (+`offset`)
+/// of each door.
+pub fn plan(settings: &Doors, loaded: &Loaded, now: u64, offset: i64) -> Result<Plan> {
     let path = &loaded.path;
     let conf = &loaded.conf;
-    let period_start = derive::period_start(now, settings.period, offset).ok_or_else(|| {
-        Error::usage(format!(
-            "{}: the period {offset} away from the one holding {now} is outside the clock's range",
-            path.display()
-        ))
-    })?;
-    let doors = door_plans(settings, loaded, period_start)?;
+    let doors = door_plans(settings, loaded, now, offset)?;
     if doors.is_empty() {
         return Err(Error::usage(format!(
             "{}: no door whose name ends in _ROTATOR, so nothing to rotate",
@@ -206,15 +220,11 @@ pub fn plan(settings: &Settings, loaded: &Loaded, now: u64, offset: i64) -> Resu
         }
     }
     drop(by_name);
-    Ok(Plan {
-        period_start,
-        doors,
-        new_text,
-    })
+    Ok(Plan { doors, new_text })
 }
 
-/// Each rotator door's sequence for the period starting at `period_start`.
-fn door_plans(settings: &Settings, loaded: &Loaded, period_start: u64) -> Result<Vec<DoorPlan>> {
+/// Each rotator door's sequence for its period holding `now` (+`offset`).
+fn door_plans(settings: &Doors, loaded: &Loaded, now: u64, offset: i64) -> Result<Vec<DoorPlan>> {
     let (path, conf) = (&loaded.path, &loaded.conf);
     let mut doors = Vec::new();
     for door in conf.doors.iter().filter(|d| d.is_rotator()) {
@@ -229,7 +239,14 @@ fn door_plans(settings: &Settings, loaded: &Loaded, period_start: u64) -> Result
                 ),
             ));
         }
-        let (new, refused) = match settings.derive(period_start, &door.name) {
+        let s = settings.for_door(&door.name)?;
+        let period_start = derive::period_start(now, s.period, offset).ok_or_else(|| {
+            Error::usage(format!(
+                "{}: the period {offset} away from the one holding {now} is outside the clock's range",
+                path.display()
+            ))
+        })?;
+        let (new, refused) = match s.derive(period_start, &door.name) {
             Ok(new) => (new, None),
             Err(e) => (Vec::new(), Some(e.message().to_string())),
         };
@@ -237,6 +254,8 @@ fn door_plans(settings: &Settings, loaded: &Loaded, period_start: u64) -> Result
         doors.push(DoorPlan {
             name: door.name.clone(),
             line: door.line,
+            period: s.period,
+            period_start,
             new,
             changed,
             refused,

@@ -4,11 +4,11 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use super::job::Job;
+use super::job::{Job, Rotated};
 use crate::cli;
 use crate::clock;
 use crate::error::Result;
-use crate::settings::Settings;
+use crate::settings::{DEFAULT_PERIOD, Settings};
 
 /// After a failed rotation, --watch tries again this often (seconds).
 const RETRY: u64 = 10;
@@ -46,35 +46,29 @@ pub fn log(line: &str) {
 /// Rotate now and at every boundary until SIGTERM. The wait is a timerfd on
 /// the real-time clock, at the boundary itself, cancelled when the clock is
 /// set (so a jump is seen at once) and firing on resume when a suspend
-/// crossed it; it is also capped at a minute, just in case.
-pub fn watch(settings: &Settings, job: &Job) -> Result<()> {
+/// crossed it; it is also capped at a minute, just in case. With doors of
+/// several periods, every boundary of any of them is one.
+pub fn watch(env: &Result<Settings>, job: &Job) -> Result<()> {
     install_stop_handlers();
-    let period = settings.period;
+    // Until the first rotation says otherwise: the environment's period.
+    let mut periods = vec![env.as_ref().map_or(DEFAULT_PERIOD, |s| s.period)];
     log(&format!(
-        "watching {}: period {period} s, rotating at every boundary",
+        "watching {}: rotating at every boundary of each door's period",
         job.config.display()
     ));
-    let mut done_for: Option<u64> = None;
+    let mut done_for: Option<Vec<u64>> = None;
     let mut retry_at: Option<u64> = None;
     while !stopped() {
         let now = clock::now()?;
-        let start = now / period * period;
-        if done_for != Some(start) && retry_at.is_none_or(|t| now >= t) {
+        let starts =
+            |periods: &[u64]| -> Vec<u64> { periods.iter().map(|p| now / p * p).collect() };
+        if done_for.as_ref() != Some(&starts(&periods)) && retry_at.is_none_or(|t| now >= t) {
             let at_boundary = done_for.is_some();
-            match job.once(settings, now) {
+            match job.once(env, now) {
                 Ok(done) => {
-                    if let Some(line) = done.line {
-                        if at_boundary {
-                            log(&format!("{line} ({} ms after the boundary)", lag_ms(start)));
-                        } else {
-                            log(&line);
-                        }
-                    }
-                    if let Some(e) = done.refused {
-                        // The same in every retry: wait for the next period.
-                        log(&format!("error: {e}; not retried before the next boundary"));
-                    }
-                    done_for = Some(start);
+                    report(&done, at_boundary, latest(&starts(&done.periods)));
+                    periods = done.periods;
+                    done_for = Some(starts(&periods));
                     retry_at = None;
                 }
                 Err(e) => {
@@ -83,10 +77,43 @@ pub fn watch(settings: &Settings, job: &Job) -> Result<()> {
                 }
             }
         }
-        sleep_until(retry_at.unwrap_or(start + period).min(start + period));
+        let next = next_boundary(now, &periods);
+        sleep_until(retry_at.unwrap_or(next).min(next));
     }
     log("stopping (signal)");
     Ok(())
+}
+
+/// Log what a rotation did; `start` is the boundary it was for.
+fn report(done: &Rotated, at_boundary: bool, start: u64) {
+    for w in &done.warnings {
+        log(&format!("warning: {w}"));
+    }
+    if let Some(line) = &done.line {
+        if at_boundary {
+            log(&format!("{line} ({} ms after the boundary)", lag_ms(start)));
+        } else {
+            log(line);
+        }
+    }
+    if let Some(e) = &done.refused {
+        // The same in every retry: wait for the next period.
+        log(&format!("error: {e}; not retried before the next boundary"));
+    }
+}
+
+/// The latest of the current periods' starts: the boundary just crossed.
+fn latest(starts: &[u64]) -> u64 {
+    starts.iter().copied().max().unwrap_or(0)
+}
+
+/// The first boundary after `now` of any of `periods`.
+pub fn next_boundary(now: u64, periods: &[u64]) -> u64 {
+    periods
+        .iter()
+        .map(|p| (now / p + 1) * p)
+        .min()
+        .unwrap_or(now + 60)
 }
 
 /// How late after the boundary at `start` the rotation was done.
