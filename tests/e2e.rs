@@ -76,6 +76,12 @@ fn rotate_v3_list_and_port_65536() {
 
 #[test]
 #[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
+fn rotate_doors_per_person() {
+    script("rotate_doors", &["python3"]);
+}
+
+#[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn rotate_watch_keeps_knocks_working() {
     script("rotate_watch", &[]);
 }
