@@ -251,6 +251,11 @@ fn file_errors_name_the_file_line_and_key() {
         &format!("{p}: profile [nas] has no host, which a knock needs"),
         "knock",
     );
+    let r = run(common::cmd::<&str, &str>(&[])
+        .args(["knock", "--config-file"])
+        .arg(&path)
+        .args(["127.0.0.1", "ssh"]));
+    assert_refused(&r, "--config-file needs --profile NAME", "knock");
     let r = run(common::cmd(&[("HOME", dir.path())]).args(["knock", "nas"]));
     assert_refused(&r, "profile 'nas': ", "knock, no file");
 }

@@ -133,6 +133,8 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
             ))
         })?;
         o.profile.name = Some(name);
+    } else if o.profile.name.is_none() && o.profile.file.is_some() {
+        return Err(Error::arg("--config-file needs --profile NAME"));
     } else if o.profile.name.is_some() && !o.positional.is_empty() {
         return Err(Error::arg(format!(
             "unexpected argument {}: a profile names its host and service",
