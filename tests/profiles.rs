@@ -257,7 +257,7 @@ fn file_errors_name_the_file_line_and_key() {
         .args(["127.0.0.1", "ssh"]));
     assert_refused(&r, "--config-file needs --profile NAME", "knock");
     let r = run(common::cmd(&[("HOME", dir.path())]).args(["knock", "nas"]));
-    assert_refused(&r, "profile 'nas': ", "knock, no file");
+    assert_refused(&r, "no profile 'nas': ", "knock, no file");
 }
 
 #[test]

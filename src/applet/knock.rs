@@ -133,6 +133,7 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
             ))
         })?;
         o.profile.name = Some(name);
+        o.profile.hint = "a lone argument names a PROFILE; else give HOST and SERVICE (or PORTs)";
     } else if o.profile.name.is_none() && o.profile.file.is_some() {
         return Err(Error::arg("--config-file needs --profile NAME"));
     } else if o.profile.name.is_some() && !o.positional.is_empty() {

@@ -18,6 +18,9 @@ use crate::origin::Origin;
 use crate::settings::{self, Settings};
 use crate::settings_file::{SectionSource, SettingsFile};
 
+/// In every "there is no such profile" message.
+const NOT_FOUND: &str = "no profile";
+
 /// The profile file, when not the default.
 pub const CONFIG_VAR: &str = "KNOCKD_ROTATOR_CONFIG";
 
@@ -40,6 +43,9 @@ pub const KNOCK_KEYS: [&str; 10] = [
 pub struct Choice {
     pub name: Option<String>,
     pub file: Option<PathBuf>,
+    /// Said after "no such profile" (`knock`: what else a lone argument
+    /// could have meant).
+    pub hint: &'static str,
 }
 
 impl Choice {
@@ -47,7 +53,14 @@ impl Choice {
     pub fn settings(&self, env: &Env) -> Result<(Settings, Option<Profile>)> {
         match (&self.name, &self.file) {
             (Some(name), _) => {
-                let (profile, settings) = Profile::load(env, self.file.clone(), name)?;
+                let (profile, settings) =
+                    Profile::load(env, self.file.clone(), name).map_err(|e| match self.hint {
+                        "" => e,
+                        hint if e.message().contains(NOT_FOUND) => {
+                            Error::arg(format!("{}; {hint}", e.message()))
+                        }
+                        _ => e,
+                    })?;
                 Ok((settings, Some(profile)))
             }
             (None, Some(_)) => Err(Error::arg("--config-file needs --profile NAME")),
@@ -80,8 +93,11 @@ pub struct Profile {
 impl Profile {
     pub fn load(env: &Env, flag: Option<PathBuf>, name: &str) -> Result<(Profile, Settings)> {
         let path = config_path(env, flag);
-        let file = SettingsFile::read(&path)
-            .map_err(|e| Error::usage(format!("profile {}: {}", quote(name), e.message())))?;
+        let file = SettingsFile::read(&path).map_err(|e| {
+            let none = std::fs::symlink_metadata(&path).is_err();
+            let what = if none { NOT_FOUND } else { "profile" };
+            Error::usage(format!("{what} {}: {}", quote(name), e.message()))
+        })?;
         let Some(section) = file.section(name) else {
             let names: Vec<&str> = file.sections.iter().map(|s| s.name.as_str()).collect();
             return Err(Error::usage(format!(

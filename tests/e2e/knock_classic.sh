@@ -25,7 +25,7 @@ out=$("$KNOCK" 127.0.0.1 7000:icmp 2>&1); rc=$?
 out=$("$KNOCK" 127.0.0.1 ssh web 2>&1); rc=$?
 [ $rc = 2 ] && [[ $out == "knock: unexpected argument 'web': give one SERVICE, or only ports" ]] || fail "two services: $rc $out"
 out=$("$KNOCK" 127.0.0.1 2>&1); rc=$?
-[ $rc = 2 ] && [[ $out == *"missing HOST and SERVICE"* ]] || fail "no port: $rc $out"
+[ $rc = 2 ] && [[ $out == *"no profile '127.0.0.1'"*"else give HOST and SERVICE (or PORTs)"* ]] || fail "no port: $rc $out"
 out=$("$KNOCK" --offset 1 127.0.0.1 7000 2>&1); rc=$?
 [ $rc = 2 ] && [[ $out == *"--offset needs a SERVICE"* ]] || fail "offset: $rc $out"
 out=$("$KNOCK" -d x 127.0.0.1 7000 2>&1); rc=$?
