@@ -9,10 +9,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use crate::error::{Error, Result, quote};
 use crate::number::parse_number;
 use crate::secret::{self, SECRET_FILE_VAR, SECRET_VAR, Secret};
-use crate::settings::{
-    ALGORITHM_VAR, ALLOW_WEAK_VAR, LENGTH_VAR, Origin, PERIOD_VAR, PORT_MODULO_VAR, PORTS_VAR,
-    PROTO_MODULO_VAR, Source,
-};
+use crate::settings::{KEYS, Origin, PORT_MODULO_VAR, PROTO_MODULO_VAR, Source};
 
 pub const CREDENTIALS_DIR_VAR: &str = "CREDENTIALS_DIRECTORY";
 pub const SERVER_INTERVAL_VAR: &str = "KNOCKD_ROTATOR_SERVER_INTERVAL";
@@ -175,16 +172,6 @@ impl Source for Env {
     }
 }
 
-/// The variable of each setting a profile section can also hold.
-const VARS: [(&str, &str); 6] = [
-    ("algorithm", ALGORITHM_VAR),
-    ("length", LENGTH_VAR),
-    ("period", PERIOD_VAR),
-    ("proto_modulo", PROTO_MODULO_VAR),
-    ("ports", PORTS_VAR),
-    ("allow_weak", ALLOW_WEAK_VAR),
-];
-
 fn var_of(key: &'static str) -> &'static str {
-    VARS.iter().find(|(k, _)| *k == key).map_or(key, |(_, v)| v)
+    KEYS.iter().find(|(k, _)| *k == key).map_or(key, |(_, v)| v)
 }

@@ -11,18 +11,17 @@ pub enum Origin {
         path: String,
         line: usize,
     },
-    Flag(&'static str),
     /// Anything else, described (a secret file, a systemd credential).
     Other(String),
 }
 
 impl Origin {
-    /// How an error about setting `key` from here starts: the variable, the
-    /// flag, or `PATH:LINE: key`.
+    /// How an error about setting `key` from here starts: the variable, or
+    /// `PATH:LINE: key`.
     pub fn label(&self, key: &str) -> String {
         match self {
             Origin::Default => key.to_string(),
-            Origin::Env(var) | Origin::Flag(var) => var.to_string(),
+            Origin::Env(var) => var.to_string(),
             Origin::Line { path, line } => format!("{path}:{line}: {key}"),
             Origin::Other(what) => what.clone(),
         }
@@ -34,7 +33,6 @@ impl Origin {
             Origin::Default => "default".into(),
             Origin::Env(v) => format!("environment {v}"),
             Origin::Line { path, line } => format!("{path}:{line}"),
-            Origin::Flag(f) => format!("option {f}"),
             Origin::Other(what) => what.clone(),
         }
     }

@@ -29,14 +29,15 @@ pub const MAX_LENGTH: u32 = 32;
 pub const MIN_LENGTH: u32 = 5;
 pub const MIN_BITS: f64 = 40.0;
 
-/// The keys that shape a sequence, as a profile or door section names them.
-pub const KEYS: [&str; 6] = [
-    "algorithm",
-    "length",
-    "period",
-    "proto_modulo",
-    "ports",
-    "allow_weak",
+/// The keys that shape a sequence, as a profile or door section names them,
+/// and the variable that gives each in the environment.
+pub const KEYS: [(&str, &str); 6] = [
+    ("algorithm", ALGORITHM_VAR),
+    ("length", LENGTH_VAR),
+    ("period", PERIOD_VAR),
+    ("proto_modulo", PROTO_MODULO_VAR),
+    ("ports", PORTS_VAR),
+    ("allow_weak", ALLOW_WEAK_VAR),
 ];
 
 /// Where settings are read from: the environment, or one section of a file.

@@ -20,10 +20,12 @@ use crate::error::{Error, Result, quote};
 use crate::origin::Origin;
 use crate::private_file;
 use crate::secret::{self, Secret};
-use crate::settings::Source;
+use crate::settings::{self, Source};
 
 /// Larger than any hand-written file: a mistake (a log, a key store).
 const MAX_BYTES: u64 = 1024 * 1024;
+/// Unknown keys up to this length are quoted (typos); longer ones are not.
+const MAX_SHOWN_KEY: usize = 20;
 
 pub struct Entry {
     pub key: String,
@@ -86,16 +88,26 @@ impl SettingsFile {
         Error::usage(format!("{}:{line}: {msg}", self.path.display()))
     }
 
-    /// Refuse any key of `section` not in `known`; `what` says whose keys
-    /// they are ("a client profile").
-    pub fn check_keys(&self, section: &Section, known: &[&str], what: &str) -> Result<()> {
+    /// Refuse any key of `section` that is neither a setting's, the
+    /// secret's, nor in `extra`; `what` says whose keys they are ("a door").
+    pub fn check_keys(&self, section: &Section, extra: &[&str], what: &str) -> Result<()> {
+        let known: Vec<&str> = settings::KEYS
+            .iter()
+            .map(|(k, _)| *k)
+            .chain(["secret", "secret_file"])
+            .chain(extra.iter().copied())
+            .collect();
         for e in &section.entries {
             if !known.contains(&e.key.as_str()) {
+                // A key longer than any real one may be a pasted secret.
+                let key = match e.key.len() {
+                    0..=MAX_SHOWN_KEY => quote(&e.key),
+                    n => format!("of {n} characters"),
+                };
                 return Err(self.error(
                     e.line,
                     &format!(
-                        "unknown key {} in [{}]; {what} takes {}",
-                        quote(&e.key),
+                        "unknown key {key} in [{}]; {what} takes {}",
                         section.name,
                         known.join(", ")
                     ),
@@ -186,10 +198,7 @@ pub fn parse(path: &str, text: &[u8]) -> Result<Vec<Section>> {
                 .ok_or_else(|| {
                     at(
                         n,
-                        format!(
-                            "{} is not a section header: [NAME], NAME without spaces or brackets",
-                            quote(line)
-                        ),
+                        "not a section header: [NAME], NAME without spaces or brackets".into(),
                     )
                 })?;
             if let Some(first) = sections.iter().find(|s| s.name == name) {
@@ -228,18 +237,15 @@ pub fn parse(path: &str, text: &[u8]) -> Result<Vec<Section>> {
     Ok(sections)
 }
 
-/// `key = value`; the error never quotes the value (it may be a secret).
+/// `key = value`. An error quotes no part of a malformed line: it may be a
+/// secret pasted on a line of its own (`c2VjcmV0=` included).
 fn parse_entry(line: &str, n: usize) -> std::result::Result<Entry, String> {
     let Some((key, value)) = line.split_once('=') else {
-        let word = line.split_whitespace().next().unwrap_or(line);
-        return Err(format!("expected 'key = value' after {}", quote(word)));
+        return Err("not a 'key = value' line, a [section] or a # comment".into());
     };
     let key = key.trim();
     if key.is_empty() || !key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
-        return Err(format!(
-            "{} is not a key (lower-case letters and '_')",
-            quote(key)
-        ));
+        return Err("the text before '=' is not a key (lower-case letters and '_')".into());
     }
     let value = value.trim();
     if value.is_empty() {
@@ -284,10 +290,10 @@ mod tests {
                 b"[a]\nk = 1\nk = 2\n",
                 "f:3: 'k' again in [a] (first at line 2)",
             ),
-            (b"[a]\nhost\n", "f:2: expected 'key = value' after 'host'"),
+            (b"[a]\nhost\n", "f:2: not a 'key = value' line"),
             (b"[a]\nhost =\n", "f:2: 'host' has no value"),
-            (b"[a b]\n", "f:1: '[a b]' is not a section header"),
-            (b"[a]\nHost = x\n", "f:2: 'Host' is not a key"),
+            (b"[a b]\n", "f:1: not a section header"),
+            (b"[a]\nHost = x\n", "f:2: the text before '=' is not a key"),
             (b"[a]\nk = \xff\n", "f:2: not valid UTF-8"),
         ] {
             let e = parse("f", text).err().unwrap();
@@ -297,7 +303,24 @@ mod tests {
 
     #[test]
     fn an_error_never_shows_a_value() {
-        let e = parse("f", b"[a]\nsecret hunter22hunter22\n").err().unwrap();
-        assert!(!e.message().contains("hunter22"), "{e}");
+        for text in [
+            &b"[a]\nsecret hunter22hunter22\n"[..],
+            b"[a]\nhunter22hunter22\n",
+            b"[a]\nhunter22hunter22=\n",
+            b"[hunter22 hunter22\n",
+        ] {
+            let e = parse("f", text).err().unwrap();
+            assert!(!e.message().contains("hunter22"), "{e}");
+        }
+        let f = SettingsFile {
+            path: "f".into(),
+            sections: parse("f", b"[a]\nhuntertwentytwohunter = x\n").unwrap(),
+        };
+        let e = f.check_keys(&f.sections[0], &[], "a door").unwrap_err();
+        assert!(
+            e.message().starts_with("f:2: unknown key of 21 characters"),
+            "{e}"
+        );
+        assert!(!e.message().contains("hunter"), "{e}");
     }
 }

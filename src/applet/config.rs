@@ -31,7 +31,7 @@ Usage: knock-rotator config [-p PROFILE] [--config-file PATH]
 
 Show the settings that 'generate' and 'knock' use (with a profile: that
 profile's), or that 'rotate' uses for DOOR, one per line with where each
-value came from: an option, the environment, a file's line, or the
+value came from: the environment, a file's line, or the
 default. The secret is never shown, only where it is.
 
 Options:
@@ -97,7 +97,7 @@ fn run(ctx: &Ctx, o: Options) -> Result<()> {
     }
     out.push_str(&settings_rows(&s));
     if let Some(p) = &profile {
-        out.push_str(&knock_rows(p)?);
+        out.push_str(&knock_rows(p));
         if !p.ignored_env.is_empty() {
             out.push_str(&format!(
                 "note: the environment sets {}, which a profile does not read\n",
@@ -132,8 +132,7 @@ fn settings_rows(s: &Settings) -> String {
 }
 
 /// What a knock takes from the profile, or its default.
-fn knock_rows(p: &Profile) -> Result<String> {
-    p.prefs()?;
+fn knock_rows(p: &Profile) -> String {
     let default = |key: &str| -> String {
         match key {
             "delay" => DEFAULT_DELAY_MS.to_string(),
@@ -147,11 +146,11 @@ fn knock_rows(p: &Profile) -> Result<String> {
             _ => "(none)".into(),
         }
     };
-    Ok(KNOCK_KEYS
+    KNOCK_KEYS
         .iter()
         .map(|k| match p.get(k) {
             Some((v, origin)) => row(k, v, &origin),
             None => row(k, &default(k), &Origin::Default),
         })
-        .collect())
+        .collect()
 }

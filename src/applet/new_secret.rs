@@ -55,10 +55,12 @@ fn run(_: &Ctx, path: PathBuf) -> Result<()> {
     let shown = path.display();
     let mut bytes = [0u8; 32];
     random::secret_bytes(&mut bytes).map_err(|e| Error::io("the kernel's random source", e))?;
+    // Hex digits straight into the wiped buffer: no formatted copy left.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut text = Secret::new(Vec::with_capacity(65));
     for b in bytes {
-        text.buffer()
-            .extend_from_slice(format!("{b:02x}").as_bytes());
+        let digits = [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
+        text.buffer().extend_from_slice(&digits);
     }
     text.buffer().push(b'\n');
     wipe(&mut bytes);

@@ -15,11 +15,8 @@ use crate::env::Env;
 use crate::error::{Error, Result, quote};
 use crate::number::parse_number;
 use crate::origin::Origin;
-use crate::settings::{self, Settings};
+use crate::settings::Settings;
 use crate::settings_file::{SectionSource, SettingsFile};
-
-/// In every "there is no such profile" message.
-const NOT_FOUND: &str = "no profile";
 
 /// The profile file, when not the default.
 pub const CONFIG_VAR: &str = "KNOCKD_ROTATOR_CONFIG";
@@ -53,14 +50,7 @@ impl Choice {
     pub fn settings(&self, env: &Env) -> Result<(Settings, Option<Profile>)> {
         match (&self.name, &self.file) {
             (Some(name), _) => {
-                let (profile, settings) =
-                    Profile::load(env, self.file.clone(), name).map_err(|e| match self.hint {
-                        "" => e,
-                        hint if e.message().contains(NOT_FOUND) => {
-                            Error::arg(format!("{}; {hint}", e.message()))
-                        }
-                        _ => e,
-                    })?;
+                let (profile, settings) = Profile::load(env, self.file.clone(), name, self.hint)?;
                 Ok((settings, Some(profile)))
             }
             (None, Some(_)) => Err(Error::arg("--config-file needs --profile NAME")),
@@ -91,32 +81,40 @@ pub struct Profile {
 }
 
 impl Profile {
-    pub fn load(env: &Env, flag: Option<PathBuf>, name: &str) -> Result<(Profile, Settings)> {
+    /// Profile `name` of the file `flag` names (or the default); `hint`
+    /// follows the message when there is no such profile.
+    pub fn load(
+        env: &Env,
+        flag: Option<PathBuf>,
+        name: &str,
+        hint: &str,
+    ) -> Result<(Profile, Settings)> {
+        // A missing profile is a usage mistake: with a hint, point at --help.
+        let not_found = |msg: String| match hint {
+            "" => Error::usage(msg),
+            _ => Error::arg(format!("{msg}; {hint}")),
+        };
         let path = config_path(env, flag);
         let file = SettingsFile::read(&path).map_err(|e| {
-            let none = std::fs::symlink_metadata(&path).is_err();
-            let what = if none { NOT_FOUND } else { "profile" };
-            Error::usage(format!("{what} {}: {}", quote(name), e.message()))
+            let msg = format!("profile {}: {}", quote(name), e.message());
+            match std::fs::symlink_metadata(&path) {
+                Err(_) => not_found(format!("no {msg}")),
+                Ok(_) => Error::usage(msg),
+            }
         })?;
         let Some(section) = file.section(name) else {
             let names: Vec<&str> = file.sections.iter().map(|s| s.name.as_str()).collect();
-            return Err(Error::usage(format!(
-                "{}: no profile [{name}] (it has: {})",
-                path.display(),
-                if names.is_empty() {
-                    "none".into()
-                } else {
-                    names.join(", ")
-                }
+            let names = if names.is_empty() {
+                "none".into()
+            } else {
+                names.join(", ")
+            };
+            return Err(not_found(format!(
+                "{}: no profile [{name}] (it has: {names})",
+                path.display()
             )));
         };
-        let known: Vec<&str> = settings::KEYS
-            .iter()
-            .chain(&["secret", "secret_file"])
-            .chain(&KNOCK_KEYS)
-            .copied()
-            .collect();
-        file.check_keys(section, &known, "a client profile")?;
+        file.check_keys(section, &KNOCK_KEYS, "a client profile")?;
         let settings = Settings::load(&SectionSource {
             file: &file,
             section,

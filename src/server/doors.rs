@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use crate::derive::rotator_name;
 use crate::env::Env;
 use crate::error::{Error, Result, quote};
-use crate::settings::{self, Settings};
+use crate::settings::Settings;
 use crate::settings_file::{SectionSource, SettingsFile};
 
 pub const DOORS_VAR: &str = "KNOCKD_ROTATOR_DOORS";
@@ -78,13 +78,8 @@ impl DoorsFile {
             return Ok(doors);
         }
         let file = SettingsFile::read(&self.path)?;
-        let known: Vec<&str> = settings::KEYS
-            .iter()
-            .chain(&["secret", "secret_file"])
-            .copied()
-            .collect();
         for section in &file.sections {
-            file.check_keys(section, &known, "a door")?;
+            file.check_keys(section, &[], "a door")?;
             let name = rotator_name(section.name.as_bytes()).into_owned();
             if let Some((_, line, _)) = doors.listed.iter().find(|(n, _, _)| *n == name) {
                 return Err(file.error(

@@ -242,8 +242,10 @@ fn door_plans(settings: &Doors, loaded: &Loaded, now: u64, offset: i64) -> Resul
         let s = settings.for_door(&door.name)?;
         let period_start = derive::period_start(now, s.period, offset).ok_or_else(|| {
             Error::usage(format!(
-                "{}: the period {offset} away from the one holding {now} is outside the clock's range",
-                path.display()
+                "{}: door {}: the period {offset} away from the one holding {now} is outside \
+                 the clock's range",
+                path.display(),
+                door.display_name()
             ))
         })?;
         let (new, refused) = match s.derive(period_start, &door.name) {
