@@ -14,16 +14,20 @@ use crate::prog::{MAIN_NAME, version};
 
 /// The whole program: returns the exit status.
 pub fn main() -> i32 {
+    // Before any secret is read: no core file, no ptrace by others.
+    crate::harden::process();
     // SAFETY: the first thing main does; no thread exists yet.
     let env = unsafe { Env::capture() };
     let mut args = std::env::args_os();
     let argv0 = args.next().unwrap_or_default();
     let name = basename(&argv0);
     let rest: Vec<OsString> = args.collect();
-    let (prog, result) = match APPLETS.iter().find(|a| a.link == Some(name.as_str())) {
-        Some(applet) => (name.clone(), run_applet(applet, name.clone(), env, rest)),
-        None => (MAIN_NAME.to_string(), run_main(env, rest)),
-    };
+    let applet = APPLETS.iter().find(|a| a.link == Some(name.as_str()));
+    let prog = applet.map_or(MAIN_NAME.to_string(), |_| name.clone());
+    let result = env.check_unique().and_then(|()| match applet {
+        Some(applet) => run_applet(applet, name.clone(), env, rest),
+        None => run_main(env, rest),
+    });
     match result {
         Ok(()) => 0,
         Err(e) => {

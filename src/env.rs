@@ -28,6 +28,8 @@ pub fn is_ours(name: &OsStr) -> bool {
 pub struct Env {
     vars: BTreeMap<String, OsString>,
     secret: Option<Secret>,
+    /// Our variables that appear more than once (never their values).
+    duplicated: Vec<String>,
 }
 
 impl std::fmt::Debug for Env {
@@ -46,25 +48,34 @@ impl Env {
     /// No other thread may exist yet (it writes the environment in place,
     /// which another thread could be reading): call it first thing in main.
     pub unsafe fn capture() -> Self {
-        let vars = std::env::vars_os()
+        let mut seen = std::collections::BTreeSet::new();
+        let mut duplicated = Vec::new();
+        let vars: Vec<(String, OsString)> = std::env::vars_os()
             .filter(|(k, _)| is_ours(k))
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v)));
-        let env = Env::from_pairs(vars);
-        // Blank the value where the kernel keeps our initial environment
-        // (/proc/PID/environ shows it, and unsetenv leaves it there), then
-        // drop the variable, so no child we run can inherit it.
-        // SAFETY: single-threaded (the caller's promise); getenv's pointer
-        // is to a NUL-terminated string we may overwrite in place.
-        unsafe {
-            let p = libc::getenv(c"KNOCKD_ROTATOR_SECRET".as_ptr());
-            if !p.is_null() {
-                for i in 0..libc::strlen(p) {
-                    std::ptr::write_volatile(p.add(i), 0);
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v)))
+            .inspect(|(k, _)| {
+                if !seen.insert(k.clone()) && !duplicated.contains(k) {
+                    duplicated.push(k.clone());
                 }
-            }
-            std::env::remove_var(SECRET_VAR);
-        }
+            })
+            .collect();
+        let mut env = Env::from_pairs(vars);
+        env.duplicated = duplicated;
+        // SAFETY: single-threaded, the caller's promise.
+        unsafe { blank_secret() };
         env
+    }
+
+    /// An error when one of our variables is set more than once: which
+    /// copy a program sees differs between libraries (getenv takes the
+    /// first, a scan the last), so neither is used.
+    pub fn check_unique(&self) -> Result<()> {
+        match self.duplicated.first() {
+            None => Ok(()),
+            Some(name) => Err(Error::usage(format!(
+                "{name} is set more than once in the environment; set it once"
+            ))),
+        }
     }
 
     /// An environment made of the given pairs (tests, benches).
@@ -76,7 +87,11 @@ impl Env {
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
         let secret = vars.remove(SECRET_VAR).map(|v| Secret::new(v.into_vec()));
-        Env { vars, secret }
+        Env {
+            vars,
+            secret,
+            duplicated: Vec::new(),
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&OsStr> {
@@ -146,6 +161,36 @@ impl Env {
             (Some(v), None) => Some((v.to_string(), Origin::Env(PORT_MODULO_VAR))),
             (None, None) => None,
         })
+    }
+}
+
+/// Blank every copy of the secret's value where the kernel keeps our
+/// initial environment (/proc/PID/environ shows it, and unsetenv leaves it
+/// there), then drop the variable, so no child we run can inherit it.
+///
+/// # Safety
+/// No other thread may exist (it writes the environment in place).
+unsafe fn blank_secret() {
+    unsafe extern "C" {
+        static mut environ: *mut *mut libc::c_char;
+    }
+    let prefix = b"KNOCKD_ROTATOR_SECRET=";
+    // SAFETY: environ is a NULL-terminated array of NUL-terminated strings
+    // that this single thread may overwrite in place.
+    unsafe {
+        let mut p = environ;
+        while !p.is_null() && !(*p).is_null() {
+            let entry = *p;
+            let len = libc::strlen(entry);
+            let bytes = std::slice::from_raw_parts(entry.cast::<u8>(), len);
+            if bytes.starts_with(prefix) {
+                for i in prefix.len()..len {
+                    std::ptr::write_volatile(entry.add(i), 0);
+                }
+            }
+            p = p.add(1);
+        }
+        std::env::remove_var(SECRET_VAR);
     }
 }
 
