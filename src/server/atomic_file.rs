@@ -1,53 +1,19 @@
-//! Replacing a file so that it is always either the old or the new version,
-//! and a lock that serialises writers and can never go stale.
+//! Replacing a file so that it is always either the old or the new version.
 //!
 //! The new content goes to a temporary file in the same directory, with the
 //! old file's mode and owner; it is fsynced, renamed over the old one, and
-//! the directory is fsynced. The lock is flock(2) on the directory: the
-//! kernel drops it when the holder exits, however it exits.
+//! the directory is fsynced. Writers hold the rotation lock
+//! ([`super::lock`]).
 
 use std::fs::{File, Metadata};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-
-use rustix::fs::{FlockOperation, flock};
-use rustix::io::Errno;
 
 use crate::error::{Error, Result};
 
 const TEMP_TAG: &str = ".knock-rotator-";
-
-/// An exclusive lock on a directory, held until dropped.
-pub struct DirLock {
-    _dir: File,
-}
-
-impl DirLock {
-    /// Wait up to `timeout` for the lock on `dir`.
-    pub fn acquire(dir: &Path, timeout: Duration) -> Result<Self> {
-        let f = File::open(dir).map_err(|e| Error::io(dir.display(), e))?;
-        let end = Instant::now() + timeout;
-        loop {
-            match flock(&f, FlockOperation::NonBlockingLockExclusive) {
-                Ok(()) => return Ok(DirLock { _dir: f }),
-                Err(Errno::WOULDBLOCK | Errno::INTR) if Instant::now() < end => {
-                    std::thread::sleep(Duration::from_millis(20))
-                }
-                Err(Errno::WOULDBLOCK) => {
-                    return Err(Error::failure(format!(
-                        "{}: another rotation has held the lock for {} s; is one stuck?",
-                        dir.display(),
-                        timeout.as_secs()
-                    )));
-                }
-                Err(e) => return Err(Error::io(format!("{}: lock", dir.display()), e)),
-            }
-        }
-    }
-}
 
 fn temp_path(path: &Path) -> PathBuf {
     let name = path
@@ -82,7 +48,7 @@ pub fn remove_stale_temps(path: &Path) {
 /// Atomically replace `path` with `data`, keeping `old`'s mode and owner.
 pub fn replace(path: &Path, data: &[u8], old: &Metadata) -> Result<()> {
     let tmp = temp_path(path);
-    let result = write_temp(&tmp, data, old).and_then(|()| {
+    let result = write_temp(path, &tmp, data, old).and_then(|()| {
         std::fs::rename(&tmp, path).map_err(|e| Error::io(format!("{}: rename", path.display()), e))
     });
     if result.is_err() {
@@ -99,7 +65,7 @@ pub fn replace(path: &Path, data: &[u8], old: &Metadata) -> Result<()> {
         .map_err(|e| Error::io(format!("{}: fsync", dir.display()), e))
 }
 
-fn write_temp(tmp: &Path, data: &[u8], old: &Metadata) -> Result<()> {
+fn write_temp(path: &Path, tmp: &Path, data: &[u8], old: &Metadata) -> Result<()> {
     let what = |op: &str| format!("{}: {op}", tmp.display());
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -109,19 +75,43 @@ fn write_temp(tmp: &Path, data: &[u8], old: &Metadata) -> Result<()> {
         .open(tmp)
         .map_err(|e| Error::io(what("create"), e))?;
     // Owner first (chown may clear set-id bits), then the mode.
-    if let Err(e) = rustix::fs::fchown(
-        &f,
-        Some(rustix::fs::Uid::from_raw(old.uid())),
-        Some(rustix::fs::Gid::from_raw(old.gid())),
-    ) {
-        // Not root: we can only keep our own ownership, which is fine when
-        // the file was ours already.
-        if old.uid() != rustix::process::geteuid().as_raw() {
-            return Err(Error::io(what("chown"), e));
-        }
-    }
+    keep_owner(&f, old).map_err(|e| match e {
+        Keep::Io(e) => Error::io(what("chown"), e),
+        Keep::Group(gid) => Error::usage(format!(
+            "{}: cannot keep its group (gid {gid}): you are not in it, and the new file would \
+             give its group's access (mode {:04o}) to your own group; rotate as root, or chgrp \
+             the file to one of your groups",
+            path.display(),
+            old.mode() & 0o7777
+        )),
+    })?;
     f.set_permissions(std::fs::Permissions::from_mode(old.mode() & 0o7777))
         .map_err(|e| Error::io(what("chmod"), e))?;
     f.write_all(data).map_err(|e| Error::io(what("write"), e))?;
     f.sync_all().map_err(|e| Error::io(what("fsync"), e))
+}
+
+enum Keep {
+    Io(rustix::io::Errno),
+    /// The old group cannot be kept, and the mode gives it access.
+    Group(u32),
+}
+
+/// Give the new file `old`'s owner and group. Root can; another user can
+/// keep only their own ownership, and a group they are in. Where the group
+/// cannot be kept, the new file would have ours: refused when the mode
+/// lets the group read it, since that hands the file to another group.
+fn keep_owner(f: &File, old: &Metadata) -> std::result::Result<(), Keep> {
+    use rustix::fs::{Gid, Uid, fchown};
+    let (uid, gid) = (Uid::from_raw(old.uid()), Gid::from_raw(old.gid()));
+    let Err(e) = fchown(f, Some(uid), Some(gid)) else {
+        return Ok(());
+    };
+    if old.uid() != rustix::process::geteuid().as_raw() {
+        return Err(Keep::Io(e));
+    }
+    if fchown(f, None, Some(gid)).is_ok() || old.mode() & 0o070 == 0 {
+        return Ok(());
+    }
+    Err(Keep::Group(old.gid()))
 }

@@ -1,11 +1,12 @@
 //! One rotation of one knockd.conf, as `rotate`, `--watch` and the boundary
 //! run each do it: lock, read, check, write if anything changes, reload.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use super::atomic_file::{self, DirLock};
+use super::atomic_file;
 use super::doors::DoorsFile;
+use super::lock::RotationLock;
 use super::reload::{self, Choice};
 use super::rotation;
 use crate::clock;
@@ -45,9 +46,8 @@ impl Job {
     /// environment's settings, for doors the doors file does not list.
     pub fn once(&self, env: &Result<Settings>, now: u64) -> Result<Rotated> {
         let config = &self.config;
+        let _lock = RotationLock::acquire(LOCK_TIMEOUT)?;
         let real = std::fs::canonicalize(config).map_err(|e| Error::io(config.display(), e))?;
-        let dir = real.parent().unwrap_or(Path::new("/"));
-        let _lock = DirLock::acquire(dir, LOCK_TIMEOUT)?;
         atomic_file::remove_stale_temps(&real);
         let loaded = rotation::load(config)?;
         let doors = self.doors.load(env)?;
