@@ -72,3 +72,14 @@ pub fn offset_out_of_range(offset: i64) -> Error {
         ))
     }
 }
+
+/// Print a warning on stderr, once per process however often it recurs
+/// (watch mode re-reads its settings at every rotation).
+pub fn warn_once(what: &str) {
+    static SHOWN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut shown = SHOWN.lock().unwrap_or_else(|e| e.into_inner());
+    if !shown.iter().any(|s| s == what) {
+        shown.push(what.to_string());
+        eprintln!("{}: warning: {what}", crate::prog::MAIN_NAME);
+    }
+}

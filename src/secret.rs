@@ -19,6 +19,12 @@ pub const SECRET_FILE_VAR: &str = "KNOCKD_ROTATOR_SECRET_FILE";
 pub const CREDENTIAL_NAME: &str = "knock-rotator-secret";
 /// The original requires at least 10 characters (Unicode scalar values).
 pub const MIN_CHARS: usize = 10;
+/// A secret shorter than this, or with fewer different characters, or
+/// under this many bits by a character-class estimate, is weak: one
+/// observed knock lets anyone test guesses offline at hash speed.
+pub const STRONG_CHARS: usize = 16;
+const STRONG_DISTINCT: usize = 8;
+const STRONG_BITS: f64 = 64.0;
 /// A secret file larger than this is a mistake (a key store, a log).
 const MAX_FILE_BYTES: u64 = 64 * 1024;
 
@@ -34,7 +40,7 @@ impl Secret {
         &self.0
     }
 
-    /// The buffer, to read into (see [`crate::private_file::read`]).
+    /// The buffer, to read into (see [`crate::safe_read::private`]).
     pub fn buffer(&mut self) -> &mut Vec<u8> {
         &mut self.0
     }
@@ -137,11 +143,56 @@ fn check(secret: &Secret, origin: &str) -> Result<()> {
     Ok(())
 }
 
+/// Why `secret` is weak, if it is. A rough estimate (length times the size
+/// of the character classes used), made without copying the secret: it
+/// cannot see dictionary words, so it only catches what is plainly weak.
+pub fn weakness(secret: &Secret) -> Option<String> {
+    let text = std::str::from_utf8(secret.expose()).ok()?;
+    let (mut chars, mut ascii_seen, mut other) = (0usize, 0u128, 0usize);
+    let (mut lower, mut upper, mut digit, mut symbol) = (false, false, false, false);
+    for c in text.chars() {
+        chars += 1;
+        match c {
+            'a'..='z' => lower = true,
+            'A'..='Z' => upper = true,
+            '0'..='9' => digit = true,
+            _ if c.is_ascii() => symbol = true,
+            _ => other += 1,
+        }
+        if c.is_ascii() {
+            ascii_seen |= 1 << (c as u32);
+        }
+    }
+    let distinct = ascii_seen.count_ones() as usize + other;
+    let pool = [
+        (lower, 26),
+        (upper, 26),
+        (digit, 10),
+        (symbol, 33),
+        (other > 0, 100),
+    ]
+    .iter()
+    .filter(|(used, _)| *used)
+    .map(|(_, n)| n)
+    .sum::<u32>();
+    let bits = chars as f64 * f64::from(pool.max(1)).log2();
+    if chars < STRONG_CHARS {
+        Some(format!("{chars} characters, fewer than {STRONG_CHARS}"))
+    } else if distinct < STRONG_DISTINCT {
+        let s = if distinct == 1 { "" } else { "s" };
+        Some(format!("only {distinct} different character{s}"))
+    } else if bits < STRONG_BITS {
+        Some(format!("about {bits:.0} bits, under {STRONG_BITS:.0}"))
+    } else {
+        None
+    }
+}
+
 /// Read a secret file: owner-only, regular, small; one trailing newline
 /// (`\n` or `\r\n`) is dropped, since editors and `echo` add one.
 fn read_file(path: &Path, origin: &str) -> Result<Secret> {
     let mut secret = Secret::new(Vec::new());
-    crate::private_file::read(path, origin, MAX_FILE_BYTES, &mut secret.0)?;
+    crate::safe_read::private(path, origin, MAX_FILE_BYTES, &mut secret.0)?;
     let v = &mut secret.0;
     if v.ends_with(b"\r\n") {
         let n = v.len();

@@ -150,6 +150,9 @@ impl Settings {
         };
         let allow_weak = strength.check(algorithm, length, &ports)?;
         let (secret, secret_origin) = src.secret()?;
+        if !allow_weak {
+            weak_secret(&secret, &secret_origin, algorithm, src)?;
+        }
         let origins = [length_f, period_f, modulo_f, ports_f, algorithm_f, weak_f]
             .into_iter()
             .map(|f| (f.key, f.origin))
@@ -207,6 +210,34 @@ impl Settings {
             ))
         })
     }
+}
+
+/// A weak secret: refused for the keyed algorithm (new, so it can demand
+/// better), a warning for the legacy one (deployed secrets must keep
+/// working).
+fn weak_secret(
+    secret: &Secret,
+    origin: &Origin,
+    algorithm: Algorithm,
+    src: &dyn Source,
+) -> Result<()> {
+    let Some(why) = crate::secret::weakness(secret) else {
+        return Ok(());
+    };
+    let what = format!(
+        "{}: the secret is weak ({why}); anyone who sees one knock can test guesses \
+         offline, so make a strong one with '{} new-secret PATH'",
+        origin.label("secret"),
+        crate::prog::MAIN_NAME
+    );
+    if algorithm == Algorithm::HmacSha256 {
+        let weak = src.name("allow_weak");
+        return Err(Error::usage(format!(
+            "{what}, or set {weak}=1 to accept it"
+        )));
+    }
+    crate::cli::warn_once(&what);
+    Ok(())
 }
 
 /// The weak-settings policy, and what to name in its messages.

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result, quote};
 use crate::origin::Origin;
-use crate::private_file;
+use crate::safe_read;
 use crate::secret::{self, Secret};
 use crate::settings::{self, Source};
 
@@ -63,7 +63,7 @@ impl SettingsFile {
     pub fn read(path: &Path) -> Result<SettingsFile> {
         let shown = path.display().to_string();
         let mut text = Secret::new(Vec::new());
-        private_file::read(path, &shown, MAX_BYTES, text.buffer())?;
+        safe_read::private(path, &shown, MAX_BYTES, text.buffer())?;
         let sections = parse(&shown, text.expose())?;
         Ok(SettingsFile {
             path: path.to_path_buf(),

@@ -97,9 +97,17 @@ fn termux_resolv_conf() -> PathBuf {
     Path::new(&prefix).join("etc/resolv.conf")
 }
 
+/// A system file, as text; `None` when missing, unreadable, not a regular
+/// file or implausibly large (a FIFO must not hang a knock).
+fn read_small(path: &Path) -> Option<String> {
+    let mut buf = Vec::new();
+    crate::safe_read::regular(path, "", 1 << 20, &mut buf).ok()?;
+    String::from_utf8(buf).ok()
+}
+
 /// The `nameserver` lines of a resolv.conf; a missing file has none.
 pub fn nameservers(path: &Path) -> Vec<SocketAddr> {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Some(text) = read_small(path) else {
         return Vec::new();
     };
     text.lines()
@@ -115,7 +123,7 @@ pub fn nameservers(path: &Path) -> Vec<SocketAddr> {
 
 /// `/etc/hosts`: `ADDRESS NAME [ALIAS...]`, `#` comments.
 fn hosts_lookup(path: &Path, host: &str) -> Option<Vec<IpAddr>> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = read_small(path)?;
     let found: Vec<IpAddr> = text
         .lines()
         .filter_map(|l| {

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal, kill_process};
 
+use super::knockd_process::{alive, knockd_pid};
 use super::rotation::Loaded;
 use crate::env::is_ours;
 use crate::error::{Error, Result, quote};
@@ -78,10 +79,7 @@ pub struct Done(pub String);
 /// Make knockd at `t` re-read its configuration, and check that it did.
 pub fn reload(t: &Target) -> Result<Done> {
     let pidfile = &t.pidfile;
-    let log_mark = t
-        .logfile
-        .as_deref()
-        .map(|l| (l, std::fs::metadata(l).map(|m| m.len()).unwrap_or(0)));
+    let log_mark = t.logfile.as_deref().map(log_mark);
     match &t.method {
         Method::Systemd => {
             run(
@@ -151,45 +149,10 @@ fn run(c: &mut Command, what: &str) -> Result<()> {
     )))
 }
 
-/// The pid in `path`, if that process is knockd (a stale pid file may name
-/// any process, which must not get our signal).
-pub fn knockd_pid(path: &Path) -> Result<libc::pid_t> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::io(format!("pid file {}", path.display()), e))?;
-    let pid: libc::pid_t = text.trim().parse().ok().filter(|p| *p > 1).ok_or_else(|| {
-        Error::failure(format!(
-            "pid file {}: {} is not a pid",
-            path.display(),
-            quote(text.trim())
-        ))
-    })?;
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-    if comm.trim_end() != "knockd" {
-        return Err(Error::failure(format!(
-            "pid file {}: pid {pid} is not knockd (is knockd running? a stale pid file?)",
-            path.display()
-        )));
-    }
-    Ok(pid)
-}
-
-fn alive(pid: libc::pid_t) -> bool {
-    // A zombie has exited already; /proc says so in its state field.
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => {
-            stat.rsplit(')')
-                .next()
-                .and_then(|r| r.split_whitespace().next())
-                != Some("Z")
-        }
-        Err(_) => false,
-    }
-}
-
 /// knockd re-reads within milliseconds of the signal (and exits at once if
 /// the file is bad): wait for its log line where we know its log, give it a
 /// moment in any case, then it must be alive and must have logged.
-fn confirm(pid: libc::pid_t, log_mark: Option<(&Path, u64)>) -> Result<()> {
+fn confirm(pid: libc::pid_t, log_mark: Option<LogMark>) -> Result<()> {
     let start = Instant::now();
     let logged = wait_for_log(log_mark);
     let settle = Duration::from_millis(300);
@@ -205,25 +168,59 @@ fn confirm(pid: libc::pid_t, log_mark: Option<(&Path, u64)>) -> Result<()> {
     logged
 }
 
-fn wait_for_log(log_mark: Option<(&Path, u64)>) -> Result<()> {
-    let Some((log, from)) = log_mark else {
+/// Where knockd's log ended before the reload: its file and length.
+#[derive(Clone, Copy)]
+struct LogMark<'a> {
+    path: &'a Path,
+    dev_ino: Option<(u64, u64)>,
+    len: u64,
+}
+
+fn log_mark(path: &Path) -> LogMark<'_> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok();
+    LogMark {
+        path,
+        dev_ino: meta.as_ref().map(|m| (m.dev(), m.ino())),
+        len: meta.map_or(0, |m| m.len()),
+    }
+}
+
+/// The log's text written since `mark`, at most 1 MiB of it. After the log
+/// was rotated (another file, or a shorter one) it is the new file's text,
+/// all written since; an old line never counts.
+fn log_since(mark: LogMark) -> Vec<u8> {
+    use std::io::{Read, Seek, SeekFrom};
+    use std::os::unix::fs::MetadataExt;
+    let Ok((mut f, meta)) = crate::safe_read::open_regular(mark.path, "", u64::MAX) else {
+        return Vec::new();
+    };
+    let same = mark.dev_ino == Some((meta.dev(), meta.ino())) && meta.len() >= mark.len;
+    let from = if same { mark.len } else { 0 };
+    let mut new = Vec::new();
+    let _ = f
+        .seek(SeekFrom::Start(from))
+        .and_then(|_| f.take(1 << 20).read_to_end(&mut new));
+    new
+}
+
+fn wait_for_log(log_mark: Option<LogMark>) -> Result<()> {
+    let Some(mark) = log_mark else {
         return Ok(());
     };
     let end = Instant::now() + Duration::from_secs(2);
     loop {
-        if let Ok(data) = std::fs::read(log) {
-            let new = data.get(from as usize..).unwrap_or(&data);
-            if new
-                .windows(REREAD.len())
-                .any(|w| w.eq_ignore_ascii_case(REREAD))
-            {
-                return Ok(());
-            }
+        let new = log_since(mark);
+        if new
+            .windows(REREAD.len())
+            .any(|w| w.eq_ignore_ascii_case(REREAD))
+        {
+            return Ok(());
         }
         if Instant::now() >= end {
             return Err(Error::failure(format!(
                 "knockd did not log that it re-read its configuration ({} has no '{}' line after the reload)",
-                log.display(),
+                mark.path.display(),
                 String::from_utf8_lossy(REREAD)
             )));
         }

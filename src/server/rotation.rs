@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::fs::Metadata;
-use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -15,6 +14,11 @@ use super::knockd_conf::{self, Conf, Door};
 use super::knockd_syntax::{self, Port, lines, trimmed};
 use crate::derive::{self, Knock, Proto};
 use crate::error::{Error, Result};
+use crate::safe_read;
+
+/// A knockd.conf (or one_time_sequences file) larger than this is not one:
+/// 5000 doors take about 1 MB.
+const MAX_CONF_BYTES: u64 = 64 << 20;
 
 /// Where knockd's configuration is unless told otherwise.
 pub const DEFAULT_CONFIG: &str = "/etc/knockd.conf";
@@ -107,17 +111,9 @@ pub fn at_line(path: &Path, line: usize, msg: &str) -> Error {
 
 pub fn load(path: &Path) -> Result<Loaded> {
     let real = std::fs::canonicalize(path).map_err(|e| Error::io(path.display(), e))?;
-    let mut f = std::fs::File::open(&real).map_err(|e| Error::io(path.display(), e))?;
-    let meta = f.metadata().map_err(|e| Error::io(path.display(), e))?;
-    if !meta.is_file() {
-        return Err(Error::usage(format!(
-            "{}: not a regular file",
-            path.display()
-        )));
-    }
-    let mut text = Vec::with_capacity(meta.len() as usize);
-    f.read_to_end(&mut text)
-        .map_err(|e| Error::io(path.display(), e))?;
+    let mut text = Vec::new();
+    let shown = path.display().to_string();
+    let meta = safe_read::regular(&real, &shown, MAX_CONF_BYTES, &mut text)?;
     let conf = knockd_conf::parse(&text, &one_time_sequences).map_err(|e| {
         at_line(
             path,
@@ -138,12 +134,10 @@ pub fn load(path: &Path) -> Result<Loaded> {
 fn one_time_sequences(path: &[u8]) -> std::result::Result<Vec<Port>, String> {
     let p = bytes_path(path);
     let mut text = Vec::new();
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(p)
-        .and_then(|mut f| f.read_to_end(&mut text))
-        .map_err(|e| crate::error::describe_io(&e))?;
+    // Read-only: knockd (root) is the one that consumes lines from it.
+    // (No origin: the caller's message names the file.)
+    safe_read::regular(&p, "", MAX_CONF_BYTES, &mut text)
+        .map_err(|e| e.message().trim_start_matches(": ").to_string())?;
     for (r, n) in lines(&text) {
         let line = trimmed(&text[r]);
         if line.is_empty() || line[0] == b'#' {
