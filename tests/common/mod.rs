@@ -207,26 +207,53 @@ pub struct Vector {
 impl Vector {
     /// Check our answer: `expected`, or where the original fails (port
     /// 65536), a clean refusal that names the port, the period and the fix.
-    pub fn check(&self, name: &str, r: &Run) -> Result<(), String> {
-        let ok = match &self.expected {
-            Some(want) => r.code == 0 && r.stdout.trim_end() == want && r.stderr.is_empty(),
-            None => {
-                let period = self
-                    .env
-                    .iter()
-                    .find(|(k, _)| k == "KNOCKD_ROTATOR_PERIOD_MODULO")
-                    .map(|(_, v)| v.parse::<i64>().unwrap())
-                    .unwrap_or(21600);
-                let start = (self.now / period + self.offset) * period;
-                r.code == 1
-                    && r.stdout.is_empty()
-                    && r.stderr.lines().count() == 1
-                    && r.stderr.contains("draws port 65536")
-                    && r.stderr.contains(&format!("({start})"))
-                    && r.stderr.contains("KNOCKD_ROTATOR_PORTS=2000-65535")
-                    && !r.stderr.contains("panicked")
-            }
+    /// Whether the binary must warn that this vector's secret is weak (all
+    /// the vectors' weak secrets are short or of few characters).
+    fn weak_secret(&self) -> bool {
+        let get = |k: &str| {
+            self.env
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.as_str())
         };
+        let Some(secret) = get("KNOCKD_ROTATOR_SECRET") else {
+            return false;
+        };
+        let mut distinct: Vec<char> = secret.chars().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        get("KNOCKD_ROTATOR_ALLOW_WEAK") != Some("1")
+            && (secret.chars().count() < 16 || distinct.len() < 8)
+    }
+
+    pub fn check(&self, name: &str, r: &Run) -> Result<(), String> {
+        // The weak-secret warning, exactly where it is due, and nothing else.
+        let (warnings, rest): (Vec<&str>, Vec<&str>) = r
+            .stderr
+            .lines()
+            .partition(|l| l.contains(": warning: ") && l.contains("the secret is weak"));
+        let warned_right = warnings.len() == usize::from(self.weak_secret());
+        let stderr = rest.join("\n");
+        let ok = warned_right
+            && match &self.expected {
+                Some(want) => r.code == 0 && r.stdout.trim_end() == want && stderr.is_empty(),
+                None => {
+                    let period = self
+                        .env
+                        .iter()
+                        .find(|(k, _)| k == "KNOCKD_ROTATOR_PERIOD_MODULO")
+                        .map(|(_, v)| v.parse::<i64>().unwrap())
+                        .unwrap_or(21600);
+                    let start = (self.now / period + self.offset) * period;
+                    r.code == 1
+                        && r.stdout.is_empty()
+                        && stderr.lines().count() == 1
+                        && stderr.contains("draws port 65536")
+                        && stderr.contains(&format!("({start})"))
+                        && stderr.contains("KNOCKD_ROTATOR_PORTS=2000-65535")
+                        && !stderr.contains("panicked")
+                }
+            };
         if ok {
             Ok(())
         } else {
