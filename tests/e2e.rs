@@ -172,3 +172,26 @@ fn knockd_agrees_with_the_editor() {
         &[("CHECK_DIR", dir.as_os_str())],
     );
 }
+
+#[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
+fn a_local_attacker_cannot_stall_or_misdirect_rotation() {
+    script("local_attacker", &["setpriv", "flock", "python3", "mkfifo"]);
+}
+
+#[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
+fn the_secret_reaches_no_child_no_proc_file_no_core() {
+    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("dist");
+    common::e2e(
+        "secret_exposure",
+        &["strace", "python3", "pgrep"],
+        &[("DIST", dist.as_os_str())],
+    );
+}
+
+#[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
+fn knock_refuses_a_hostile_dns_server() {
+    script("knock_dns_hostile", &["python3", "mount"]);
+}

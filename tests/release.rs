@@ -132,7 +132,8 @@ fn termux_install_path_works() {
 
 /// README's server path under a real systemd (Debian in systemd-nspawn):
 /// the watch unit from dist/ rotates, reloads knockd with systemctl, keeps
-/// knocks working and the secret hidden. The Debian tree is made with
+/// knocks working and the secret hidden; the one-shot unit rotates too, and
+/// both sandboxes rate at most 2.5 in `systemd-analyze security`. The Debian tree is made with
 /// debootstrap once and kept in target/.
 #[test]
 #[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
@@ -151,6 +152,10 @@ fn server_path_under_systemd() {
             .arg(root.join("tests/systemd/server.sh"))
             .env("STATIC", exe("x86_64-unknown-linux-musl"))
             .env("UNIT", root.join("dist/systemd/knock-rotator.service"))
+            .env(
+                "ONESHOT",
+                root.join("dist/systemd/knock-rotator-oneshot.service"),
+            )
             .env("ROOT", root.join("target/systemd-root"))
             .env("WORK", work.path()),
         "tests/systemd/server.sh",

@@ -57,7 +57,8 @@ impl Job {
             None => "each door's current period".into(),
         };
         let names: Vec<&[u8]> = plan.doors.iter().map(|d| &d.name[..]).collect();
-        let warnings = doors.unmatched(&names);
+        let mut warnings = doors.unmatched(&names);
+        warnings.extend(readable_by_others(config, &loaded.meta));
         let done = |line: Option<String>| Rotated {
             line,
             refused: plan.refusal(),
@@ -96,4 +97,21 @@ impl Job {
             ))),
         }
     }
+}
+
+/// knockd.conf holds the current sequences: a mode that lets other users
+/// read it gives them every door. Said, never changed behind the user's back.
+fn readable_by_others(config: &std::path::Path, meta: &std::fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let mode = meta.mode() & 0o7777;
+    let who = match (mode & 0o040 != 0, mode & 0o004 != 0) {
+        (false, false) => return None,
+        (true, false) => "its group",
+        (_, true) => "every local user",
+    };
+    Some(format!(
+        "{}: readable by {who} (mode {mode:04o}), who can read the current sequences and \
+         knock; run chmod 600 on it (knockd runs as root)",
+        config.display()
+    ))
 }

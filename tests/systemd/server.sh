@@ -4,8 +4,11 @@
 # README says. Watch mode must rotate at start and at boundaries, reload
 # knockd through 'systemctl reload' (same main pid), keep knocks working,
 # keep the secret out of the unit's environment, and stop on 'systemctl stop'.
-# Environment: STATIC (the executable), UNIT (the service file), ROOT (a
-# cached Debian tree, made here when missing), WORK.
+# Then the one-shot unit, under the same sandbox, rotates and reloads too,
+# and both units' `systemd-analyze security` exposure is at most 2.5.
+# Environment: STATIC (the executable), UNIT (the service file), ONESHOT
+# (the one-shot service file), ROOT (a cached Debian tree, made here when
+# missing), WORK.
 set -euo pipefail
 export PATH=$PATH:/usr/sbin:/sbin
 fail() { echo "FAIL: $*" >&2; [ -n "${init:-}" ] && inside 'journalctl --no-pager -n 40 -o cat' >&2; exit 1; }
@@ -26,7 +29,8 @@ fi
 rm -rf "$(dirname "$ROOT")"/.#machine."$(basename "$ROOT")"* "$(dirname "$ROOT")"/.#.#machine."$(basename "$ROOT")"*
 systemd-nspawn -q -x -D "$ROOT" --private-network --register=no --keep-unit -b \
     --bind-ro="$STATIC:/usr/local/bin/knock-rotator" \
-    --bind-ro="$UNIT:/etc/systemd/system/knock-rotator.service" >"$WORK/console.log" 2>&1 </dev/null &
+    --bind-ro="$UNIT:/etc/systemd/system/knock-rotator.service" \
+    --bind-ro="$ONESHOT:/etc/systemd/system/knock-rotator-oneshot.service" >"$WORK/console.log" 2>&1 </dev/null &
 nspawn=$!
 trap 'kill -TERM $nspawn 2>/dev/null; for _ in $(seq 50); do kill -0 $nspawn 2>/dev/null || break; sleep 0.2; done; kill -KILL $nspawn 2>/dev/null || true' EXIT
 inside() { nsenter -t "$init" -a -r -w /bin/sh -c "$1"; }
@@ -86,4 +90,23 @@ inside "systemctl show knock-rotator; cat /proc/$pid/environ /proc/$pid/cmdline"
 inside 'systemctl stop knock-rotator'
 inside 'systemctl is-active knock-rotator' >/dev/null && fail "still active after stop"
 log | grep -qx "stopping (signal)" || fail "no clean stop: $(log | tail -n4)"
+
+# The one-shot unit, same sandbox: a stale sequence is rotated, knockd
+# reloaded through systemd, the lock taken in its runtime directory.
+inside "sed -i 's/^\(\s*sequence\s*=\).*/\1 1:tcp,2:tcp,3:tcp,4:tcp,5:tcp/' /etc/knockd.conf"
+rereads=$(inside 'grep -c "re-reading config file" /var/log/knockd.log')
+inside 'systemctl start knock-rotator-oneshot' || fail "the one-shot unit failed: $(inside 'journalctl --no-pager -u knock-rotator-oneshot -o cat')"
+olog() { inside 'journalctl --no-pager -u knock-rotator-oneshot -o cat'; }
+olog | grep -q "rotated 1 of 1 rotator door .*; knockd reloaded (systemctl reload knockd)" || fail "one-shot: $(olog)"
+[ "$(inside 'grep -c "re-reading config file" /var/log/knockd.log')" -gt "$rereads" ] || fail "knockd did not re-read after the one-shot run"
+inside 'grep -q "1:tcp,2:tcp" /etc/knockd.conf' && fail "the one-shot run left the stale sequence"
+[ "$(inside 'stat -c "%U %a" /run/knock-rotator')" = "root 700" ] || fail "runtime directory: $(inside 'stat -c "%U %a" /run/knock-rotator')"
+[ "$(inside 'systemctl show -p MainPID --value knockd')" = "$knockd_pid" ] || fail "knockd was restarted"
+
+# Exposure, as systemd rates it: at most 2.5 for both.
+for u in knock-rotator knock-rotator-oneshot; do
+    score=$(inside "systemd-analyze security $u.service --no-pager" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+    note "$u.service exposure: $score"
+    [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.5) }' || fail "$u.service exposure ${score:-unknown}, above 2.5"
+done
 note ok
