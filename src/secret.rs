@@ -205,3 +205,34 @@ fn read_file(path: &Path, origin: &str) -> Result<Secret> {
     }
     Ok(secret)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn weak(s: &str) -> Option<String> {
+        weakness(&Secret::new(s.as_bytes().to_vec()))
+    }
+
+    #[test]
+    fn weak_secrets() {
+        assert_eq!(weak("0123456789").unwrap(), "10 characters, fewer than 16");
+        assert_eq!(
+            weak(&"ab".repeat(20)).unwrap(),
+            "only 2 different characters"
+        );
+        assert_eq!(
+            weak(&"a".repeat(200)).unwrap(),
+            "only 1 different character"
+        );
+        assert_eq!(weak("0123456701234567").unwrap(), "about 53 bits, under 64");
+        for strong in [
+            "correct horse battery staple",
+            "verysecretkey1234",
+            "sécret-ünïcode-🔑-key",
+            "4f9c2b7e1d0a8c6e5b3f2a1d0c9e8b7a",
+        ] {
+            assert_eq!(weak(strong), None, "{strong}");
+        }
+    }
+}

@@ -460,3 +460,35 @@ fn closed_stdout_is_not_a_panic() {
     let out = child.wait_with_output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+/// A weak secret: refused for the keyed algorithm unless ALLOW_WEAK, a
+/// single warning line for the legacy one, nothing when strong.
+#[test]
+fn weak_secrets_are_refused_or_warned() {
+    let keyed = [
+        ("KNOCKD_ROTATOR_SECRET", "0123456789ab"),
+        ("KNOCKD_ROTATOR_ALGORITHM", "hmac-sha256"),
+    ];
+    let r = common::run(common::cmd(&keyed).args(["generate", "ssh"]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(
+        r.stderr.trim_end(),
+        "knock-rotator: KNOCKD_ROTATOR_SECRET: the secret is weak (12 characters, fewer than 16); \
+         anyone who sees one knock can test guesses offline, so make a strong one with \
+         'knock-rotator new-secret PATH', or set KNOCKD_ROTATOR_ALLOW_WEAK=1 to accept it"
+    );
+    let forced = [keyed[0], keyed[1], ("KNOCKD_ROTATOR_ALLOW_WEAK", "1")];
+    let r = common::run(common::cmd(&forced).args(["generate", "ssh"]));
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    let r = common::run(common::cmd(&keyed[..1]).args(["generate", "ssh"]));
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("knock-rotator: warning: KNOCKD_ROTATOR_SECRET: the secret is weak")
+    );
+    assert!(!r.stderr.contains("0123456789ab"));
+    let strong = [("KNOCKD_ROTATOR_SECRET", "a strong and long enough secret")];
+    let r = common::run(common::cmd(&strong).args(["generate", "ssh"]));
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+}

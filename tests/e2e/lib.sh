@@ -18,6 +18,10 @@ KR=$WORK/bin/knock-rotator
 KNOCK=$WORK/bin/knock
 KNOCK_ROTATE=$WORK/bin/knock-rotate
 
+# Files the scripts make are private, as on a well-kept server (rotate warns
+# about a knockd.conf that others can read).
+umask 077
+
 export KNOCKD_ROTATOR_SECRET=${KNOCKD_ROTATOR_SECRET:-"e2e shared secret, not a real one"}
 
 # Drop every packet to high ports on lo, as a knock-protected host does
