@@ -2,12 +2,7 @@
 # /etc/resolv.conf and /etc/hosts are empty here, $PREFIX/etc/resolv.conf
 # names a real dnsmasq on a loopback address.
 source "$LIB"
-: >"$WORK/empty"
-mount --bind "$WORK/empty" /etc/resolv.conf
-mount --bind "$WORK/empty" /etc/hosts
-mkdir -p "$WORK/prefix/etc"
-echo "nameserver 127.0.0.53" >"$WORK/prefix/etc/resolv.conf"
-ip addr add 127.0.0.53/8 dev lo 2>/dev/null || true
+termux_resolver 127.0.0.53
 dnsmasq --keep-in-foreground --no-resolv --no-hosts --listen-address=127.0.0.53 --bind-interfaces \
     --port=53 --pid-file= --user=root --log-queries --log-facility="$WORK/dnsmasq.log" \
     --local=/test/ --host-record=door.test,127.0.0.1,::1 --host-record=v6only.test,::1 &

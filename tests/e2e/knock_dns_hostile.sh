@@ -1,16 +1,12 @@
 # The DNS stub against a hostile server (tests/e2e/hostile_dns.py): an
 # answer for another name, an address owned by another name, a reply too
-# short for a header (the old crash), a wrong id, a compression loop and an
-# oversized reply are each refused with a one-line error naming the host,
-# within the documented time; a good answer and a good alias still work.
+# short for a header (the old crash), a wrong id and a compression loop are
+# each refused with a one-line error naming the host, within the documented
+# time; a good answer and a good alias still work. (The server's truncated
+# reply waits for the TCP fallback of the robustness issue.)
 source "$LIB"
-: >"$WORK/empty"
-mount --bind "$WORK/empty" /etc/resolv.conf
-mount --bind "$WORK/empty" /etc/hosts
-mkdir -p "$WORK/prefix/etc"
-echo "nameserver 127.0.0.53" >"$WORK/prefix/etc/resolv.conf"
+termux_resolver 127.0.0.53
 export PREFIX=$WORK/prefix
-ip addr add 127.0.0.53/8 dev lo 2>/dev/null || true
 python3 "$(dirname "$LIB")/hostile_dns.py" 127.0.0.53 "$WORK/dns.log" >/dev/null 2>&1 &
 wait_for "the hostile server" 5 grep -qs started "$WORK/dns.log"
 

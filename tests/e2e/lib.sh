@@ -77,6 +77,18 @@ not_opened() {
     [ ! -s "$WORK/opened.$1" ] || fail "door $1 opened: $(cat "$WORK/opened.$1")"
 }
 
+# termux_resolver ADDR: no system resolver (empty /etc/resolv.conf and
+# /etc/hosts, bind-mounted in this namespace), and Termux's resolv.conf
+# under $PREFIX naming ADDR, which is added to lo: the DNS stub's setting.
+termux_resolver() {
+    : >"$WORK/empty"
+    mount --bind "$WORK/empty" /etc/resolv.conf
+    mount --bind "$WORK/empty" /etc/hosts
+    mkdir -p "$WORK/prefix/etc"
+    echo "nameserver $1" >"$WORK/prefix/etc/resolv.conf"
+    ip addr add "$1/8" dev lo 2>/dev/null || true
+}
+
 # On any exit: stop knockd and every background job (listeners, dnsmasq),
 # which would otherwise keep the test's output pipe open.
 cleanup() { stop_knockd; local j; for j in $(jobs -p); do kill "$j" 2>/dev/null || true; done; }
