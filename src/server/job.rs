@@ -46,8 +46,8 @@ impl Job {
     /// environment's settings, for doors the doors file does not list.
     pub fn once(&self, env: &Result<Settings>, now: u64) -> Result<Rotated> {
         let config = &self.config;
-        let _lock = RotationLock::acquire(LOCK_TIMEOUT)?;
         let real = std::fs::canonicalize(config).map_err(|e| Error::io(config.display(), e))?;
+        let _lock = RotationLock::acquire(&real, LOCK_TIMEOUT)?;
         atomic_file::remove_stale_temps(&real);
         let loaded = rotation::load(config)?;
         let doors = self.doors.load(env)?;

@@ -1,8 +1,9 @@
-//! The lock that serialises rotations: flock(2) on a file of our own in a
-//! runtime directory that only we can write (`/run/knock-rotator` for
-//! root), never on a file or directory another user can open, since any
-//! holder of the lock stalls every rotation. The kernel drops it when the
-//! holder exits, however it exits, so it never goes stale.
+//! The lock that serialises the rotations of one knockd.conf: flock(2) on a
+//! file of our own, named by the config's path, in a runtime directory only
+//! we can write (`/run/knock-rotator` for root); never on a file or
+//! directory another user can open, since any holder of the lock stalls
+//! every rotation. The kernel drops it when the holder exits, however it
+//! exits, so it never goes stale.
 
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
@@ -12,8 +13,6 @@ use rustix::fs::{FileType, FlockOperation, Mode, OFlags, flock, fstat, mkdir, op
 use rustix::io::Errno;
 
 use crate::error::{Error, Result};
-
-const LOCK_NAME: &str = "rotate.lock";
 
 /// The exclusive rotation lock, held until dropped.
 pub struct RotationLock {
@@ -43,10 +42,12 @@ pub fn runtime_dir() -> PathBuf {
 }
 
 impl RotationLock {
-    /// Wait up to `timeout` for the lock.
-    pub fn acquire(timeout: Duration) -> Result<Self> {
+    /// Wait up to `timeout` for the lock of the config at `real` (its
+    /// canonical path).
+    pub fn acquire(real: &Path, timeout: Duration) -> Result<Self> {
         let dir = runtime_dir();
-        let file = open_lock(&dir)?;
+        let name = lock_name(real);
+        let file = open_lock(&dir, &name)?;
         let end = Instant::now() + timeout;
         loop {
             match flock(&file, FlockOperation::NonBlockingLockExclusive) {
@@ -57,15 +58,12 @@ impl RotationLock {
                 Err(Errno::WOULDBLOCK) => {
                     return Err(Error::failure(format!(
                         "{}: another rotation has held the lock for {} s; is one stuck?",
-                        dir.join(LOCK_NAME).display(),
+                        dir.join(&name).display(),
                         timeout.as_secs()
                     )));
                 }
                 Err(e) => {
-                    return Err(Error::io(
-                        format!("{}: lock", dir.join(LOCK_NAME).display()),
-                        e,
-                    ));
+                    return Err(Error::io(format!("{}: lock", dir.join(&name).display()), e));
                 }
             }
         }
@@ -74,7 +72,18 @@ impl RotationLock {
 
 /// Make (0700) or check the directory, then open the lock file in it; no
 /// symbolic link is followed, and both must be ours and closed to others.
-fn open_lock(dir: &Path) -> Result<OwnedFd> {
+/// `rotate-` and 16 hex digits of a hash of the path: one lock per config,
+/// a fixed-length name whatever the path holds.
+fn lock_name(real: &Path) -> String {
+    let hash = blake3::hash(real.as_os_str().as_encoded_bytes());
+    let hex: String = hash.as_bytes()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("rotate-{hex}.lock")
+}
+
+fn open_lock(dir: &Path, name: &str) -> Result<OwnedFd> {
     let at = |e: Errno, p: &Path| Error::io(p.display(), e);
     match mkdir(dir, Mode::RWXU) {
         Ok(()) | Err(Errno::EXIST) => {}
@@ -83,10 +92,10 @@ fn open_lock(dir: &Path) -> Result<OwnedFd> {
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let d = open(dir, flags, Mode::empty()).map_err(|e| at(e, dir))?;
     check_ours(&d, dir, 0o022)?;
-    let path = dir.join(LOCK_NAME);
+    let path = dir.join(name);
     let flags =
         OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
-    let f = openat(&d, LOCK_NAME, flags, Mode::RUSR | Mode::WUSR).map_err(|e| at(e, &path))?;
+    let f = openat(&d, name, flags, Mode::RUSR | Mode::WUSR).map_err(|e| at(e, &path))?;
     check_ours(&f, &path, 0o022)?;
     Ok(f)
 }

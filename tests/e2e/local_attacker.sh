@@ -31,7 +31,9 @@ sleep 0.3
 grep -q "rotated 1 of 1" "$WORK/out" || fail "$(cat "$WORK/out")"
 # The lock now: root's, in a directory no one else can enter.
 [ "$(stat -c '%U %a' /run/knock-rotator)" = "root 700" ] || fail "runtime dir: $(stat -c '%U %a' /run/knock-rotator)"
-nobody flock -n -x /run/knock-rotator/rotate.lock true 2>/dev/null && fail "another user took the rotation lock"
+lock=$(ls /run/knock-rotator/rotate-*.lock) || fail "no lock file in /run/knock-rotator"
+[ "$(stat -c '%U %a' $lock)" = "root 600" ] || fail "lock file: $(stat -c '%U %a' $lock)"
+nobody flock -n -x $lock true 2>/dev/null && fail "another user took the rotation lock"
 # A runtime directory that another user could write is refused, not used.
 chmod 777 /run/knock-rotator
 expect_error "loose runtime dir" "writable by no one else" "${rotate[@]}" --at $((now + 21600))
