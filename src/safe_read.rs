@@ -22,11 +22,11 @@ pub fn open_regular(path: &Path, origin: &str, max_bytes: u64) -> Result<(File, 
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
         .open(path)
-        .map_err(|e| Error::io(origin, e))?;
+        .map_err(|e| io(origin, e))?;
     // Check the file we opened, not the path, so a swap cannot slip past.
-    let meta = f.metadata().map_err(|e| Error::io(origin, e))?;
+    let meta = f.metadata().map_err(|e| io(origin, e))?;
     if !meta.is_file() {
-        return Err(Error::usage(format!("{origin}: not a regular file")));
+        return Err(Error::usage(at(origin, "not a regular file")));
     }
     if meta.len() > max_bytes {
         return Err(too_large(origin, max_bytes));
@@ -75,7 +75,7 @@ fn read_capped(
     (&mut f)
         .take(max + 1)
         .read_to_end(buf)
-        .map_err(|e| Error::io(origin, e))?;
+        .map_err(|e| io(origin, e))?;
     if buf.len() as u64 > max {
         return Err(too_large(origin, max));
     }
@@ -83,14 +83,28 @@ fn read_capped(
 }
 
 fn too_large(origin: &str, max: u64) -> Error {
-    Error::usage(format!("{origin}: larger than {max} bytes"))
+    Error::usage(at(origin, &format!("larger than {max} bytes")))
+}
+
+/// "ORIGIN: MSG"; an empty origin leaves MSG alone, for a caller whose own
+/// message names the file.
+fn at(origin: &str, msg: &str) -> String {
+    if origin.is_empty() {
+        msg.to_string()
+    } else {
+        format!("{origin}: {msg}")
+    }
+}
+
+fn io(origin: &str, e: impl Into<std::io::Error>) -> Error {
+    Error::failure(at(origin, &crate::error::describe_io(&e.into())))
 }
 
 /// The directories above the file (after symbolic links), up to our home
 /// or the root: each owned by us or root, and writable by no one else
 /// unless sticky. `opened` must be the file those directories lead to.
 fn check_dirs(path: &Path, opened: &Metadata, origin: &str) -> Result<()> {
-    let real = std::fs::canonicalize(path).map_err(|e| Error::io(origin, e))?;
+    let real = std::fs::canonicalize(path).map_err(|e| io(origin, e))?;
     let same =
         std::fs::metadata(&real).is_ok_and(|m| (m.dev(), m.ino()) == (opened.dev(), opened.ino()));
     if !same {

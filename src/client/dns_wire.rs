@@ -5,6 +5,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub const TYPE_A: u16 = 1;
 pub const TYPE_AAAA: u16 = 28;
+/// Why an answer is refused when its bytes do not parse.
+const MALFORMED: &str = "a malformed answer";
 const TYPE_CNAME: u16 = 5;
 const CLASS_IN: u16 = 1;
 
@@ -56,7 +58,6 @@ pub fn parse_response(
     name: &str,
     qtype: u16,
 ) -> std::result::Result<Answer, &'static str> {
-    const MALFORMED: &str = "a malformed answer";
     let u16_at = |i: usize| {
         buf.get(i..i + 2)
             .map(|b| u16::from_be_bytes([b[0], b[1]]))
@@ -107,7 +108,6 @@ fn addresses(
     qtype: u16,
     records: &[Record],
 ) -> std::result::Result<Vec<IpAddr>, &'static str> {
-    const MALFORMED: &str = "a malformed answer";
     // The name asked and its aliases, followed from it (never more than a
     // few: a loop of CNAMEs must end).
     let mut names = vec![qname];

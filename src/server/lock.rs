@@ -91,16 +91,17 @@ fn open_lock(dir: &Path, name: &str) -> Result<OwnedFd> {
     }
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let d = open(dir, flags, Mode::empty()).map_err(|e| at(e, dir))?;
-    check_ours(&d, dir, 0o022)?;
+    check_ours(&d, dir)?;
     let path = dir.join(name);
     let flags =
         OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
     let f = openat(&d, name, flags, Mode::RUSR | Mode::WUSR).map_err(|e| at(e, &path))?;
-    check_ours(&f, &path, 0o022)?;
+    check_ours(&f, &path)?;
     Ok(f)
 }
 
-fn check_ours(fd: &OwnedFd, path: &Path, forbidden: u32) -> Result<()> {
+/// Owned by us, writable by no one else.
+fn check_ours(fd: &OwnedFd, path: &Path) -> Result<()> {
     let st = fstat(fd).map_err(|e| Error::io(path.display(), e))?;
     let uid = rustix::process::geteuid().as_raw();
     let mode = st.st_mode as u32 & 0o7777;
@@ -111,7 +112,7 @@ fn check_ours(fd: &OwnedFd, path: &Path, forbidden: u32) -> Result<()> {
             path.display()
         )));
     }
-    if st.st_uid != uid || mode & forbidden != 0 {
+    if st.st_uid != uid || mode & 0o022 != 0 {
         return Err(Error::usage(format!(
             "{}: must be owned by uid {uid} and writable by no one else (owner {}, mode {mode:04o}); \
              another user could hold the rotation lock",

@@ -243,3 +243,35 @@ fn default_method(pidfile: &Path) -> Method {
         Method::Pidfile(pidfile.to_path_buf())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only lines written after the mark count; a log replaced since (log
+    /// rotation) counts whole, since all of it is newer.
+    #[test]
+    fn the_log_is_read_from_the_mark() {
+        let dir = std::env::temp_dir().join(format!("kr-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("knockd.log");
+        std::fs::write(&log, "[old] re-reading config file\n").unwrap();
+        let mark = log_mark(&log);
+        assert_eq!(log_since(mark), b"");
+        assert!(
+            wait_for_log(Some(mark)).is_err(),
+            "an old line confirmed a reload"
+        );
+        let append = |text: &str| {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+            f.write_all(text.as_bytes()).unwrap();
+        };
+        append("[new] re-reading config file\n");
+        assert_eq!(log_since(mark), b"[new] re-reading config file\n");
+        std::fs::rename(&log, dir.join("knockd.log.1")).unwrap();
+        std::fs::write(&log, "[newer] x\n").unwrap();
+        assert_eq!(log_since(mark), b"[newer] x\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

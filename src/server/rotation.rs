@@ -135,9 +135,8 @@ fn one_time_sequences(path: &[u8]) -> std::result::Result<Vec<Port>, String> {
     let p = bytes_path(path);
     let mut text = Vec::new();
     // Read-only: knockd (root) is the one that consumes lines from it.
-    // (No origin: the caller's message names the file.)
-    safe_read::regular(&p, "", MAX_CONF_BYTES, &mut text)
-        .map_err(|e| e.message().trim_start_matches(": ").to_string())?;
+    // No origin: the caller's message names the file.
+    safe_read::regular(&p, "", MAX_CONF_BYTES, &mut text).map_err(|e| e.message().to_string())?;
     for (r, n) in lines(&text) {
         let line = trimmed(&text[r]);
         if line.is_empty() || line[0] == b'#' {

@@ -18,7 +18,7 @@ leaks() { grep -aqF -e "$secret" -e "$hexsecret" "$@"; }
 reload="cat /proc/\$\$/environ /proc/\$\$/cmdline > $WORK/child.proc; kill -HUP \$(cat $WORK/knockd.pid)"
 strace -f -qq -e trace=execve -v -s 65536 -o "$WORK/strace.log" \
     "$KR" rotate --config "$conf" --reload-command "$reload" >"$WORK/rotate.log" 2>&1 || fail "$(cat "$WORK/rotate.log")"
-[ -s "$WORK/child.proc" ] || fail "the reload command did not run: $(cat "$WORK/rotate.log")"
+grep -aq PATH= "$WORK/child.proc" || fail "the reload command did not record its environment: $(cat "$WORK/rotate.log")"
 leaks "$WORK/child.proc" && fail "the reload command's environment or command line holds the secret"
 [ "$(grep -c execve "$WORK/strace.log")" -gt 1 ] || fail "strace saw no child: $(cat "$WORK/strace.log")"
 tail -n +2 "$WORK/strace.log" | leaks && fail "a child's execve carries the secret: $(tail -n +2 "$WORK/strace.log" | grep -aF "$secret" | head -n1)"
@@ -29,10 +29,13 @@ mkdir -m 700 "$WORK/crash"
     >"$WORK/watch.log" 2>&1 &
 pid=$!
 wait_for "watch mode to start" 10 grep -q "rotator door" "$WORK/watch.log"
-leaks /proc/$pid/environ /proc/$pid/cmdline && fail "our /proc/PID/environ or cmdline holds the secret"
+cp /proc/$pid/environ "$WORK/environ" && cp /proc/$pid/cmdline "$WORK/cmdline" || fail "cannot read /proc/$pid"
+grep -aq PATH= "$WORK/environ" && grep -aq watch "$WORK/cmdline" || fail "/proc/$pid/environ or cmdline read empty"
+leaks "$WORK/environ" "$WORK/cmdline" && fail "our /proc/PID/environ or cmdline holds the secret"
 
-# A crash (SIGABRT, as a panic aborts) leaves no core file, though the limit allowed one; a
-# control process in the same place shows the kernel would have written one.
+# A crash (SIGABRT, as a panic aborts) leaves no core file, though the
+# limit allowed one; a control process in the same place shows the kernel
+# would have written one.
 kill -ABRT "$pid"
 for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null && fail "still running after SIGABRT"
