@@ -1,6 +1,9 @@
 # knock-rotator tasks. `just --list` shows them.
 
 musl := "x86_64-unknown-linux-musl"
+# What `just dist` ships: 64-bit PCs, servers and phones; 32-bit ARM routers
+# and phones; MediaTek (mipsel) and Atheros (mips, big-endian) routers.
+dist_targets := "x86_64-unknown-linux-musl aarch64-unknown-linux-musl armv7-unknown-linux-musleabihf mipsel-unknown-linux-musl mips-unknown-linux-musl"
 
 # Build the static release binary and print a sequence (needs KNOCKD_ROTATOR_SECRET).
 run SERVICE="ssh":
@@ -18,24 +21,20 @@ lint:
     cargo fmt --check
     cargo clippy --all-targets -- -D warnings
 
-# Benchmarks of the static musl build and the host build.
+# Benchmarks of the shipped x86_64 executable (dist/build.sh) and the host build.
 bench *GROUPS:
-    cargo build --release --target {{musl}}
-    KNOCK_ROTATOR_BIN={{justfile_directory()}}/target/{{musl}}/release/knock-rotator cargo bench --bench bench -- {{GROUPS}}
+    dist/build.sh {{musl}}
+    KNOCK_ROTATOR_BIN={{justfile_directory()}}/target/{{musl}}/dist/knock-rotator cargo bench --bench bench -- {{GROUPS}}
 
-# Static, stripped release executables for every device, with SHA256SUMS, in target/dist/.
+# Static, stripped release executables for every device, each at most 512 KiB, with SHA256SUMS, in target/dist/.
 dist:
     #!/usr/bin/env bash
     set -euo pipefail
-    targets=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
-    installed=$(rustup target list --installed)
-    for t in "${targets[@]}"; do
-        grep -qx "$t" <<<"$installed" || rustup target add "$t"
-    done
+    targets=({{dist_targets}})
+    dist/build.sh "${targets[@]}"
     rm -rf target/dist && mkdir -p target/dist
     for t in "${targets[@]}"; do
-        cargo build --release --locked --target "$t"
-        cp "target/$t/release/knock-rotator" "target/dist/knock-rotator-$t"
+        cp "target/$t/dist/knock-rotator" "target/dist/knock-rotator-$t"
     done
     cd target/dist && sha256sum knock-rotator-* > SHA256SUMS
     ls -l
