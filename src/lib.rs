@@ -20,6 +20,7 @@ mod env;
 mod error;
 mod harden;
 mod install;
+mod json;
 mod number;
 mod origin;
 mod prog;

@@ -251,3 +251,21 @@ fn options_are_documented_and_completed() {
     }
     assert!(missing.is_empty(), "{}", missing.join("\n"));
 }
+
+/// Cargo.toml says MIT: the LICENSE file says so too, and the package
+/// metadata a registry or a packager reads is there.
+#[test]
+fn license_and_package_metadata() {
+    let license = std::fs::read_to_string(root().join("LICENSE")).unwrap();
+    assert!(license.starts_with("MIT License"), "{license}");
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    for key in [
+        "license = \"MIT\"",
+        "readme = \"README.md\"",
+        "keywords = [",
+        "categories = [",
+        "description = ",
+    ] {
+        assert!(manifest.contains(key), "Cargo.toml lacks {key}");
+    }
+}

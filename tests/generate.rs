@@ -492,3 +492,43 @@ fn weak_secrets_are_refused_or_warned() {
     let r = common::run(common::cmd(&strong).args(["generate", "ssh"]));
     assert_eq!((r.code, r.stderr.as_str()), (0, ""));
 }
+
+/// `--version` through every name the executable answers to, and after
+/// every applet.
+#[test]
+fn version_through_every_name() {
+    let dir = common::TempDir::new("names");
+    let main = common::run(common::cmd::<&str, &str>(&[]).arg("--version")).stdout;
+    assert!(main.starts_with("knock-rotator "), "{main}");
+    for name in ["knock", "knock-rotate"] {
+        let link = dir.path().join(name);
+        std::os::unix::fs::symlink(common::bin(), &link).unwrap();
+        for flag in ["--version", "-V"] {
+            let r = common::run(common::cmd_at::<&str, &str>(&link, &[]).arg(flag));
+            assert_eq!(
+                (r.code, &r.stdout),
+                (0, &main),
+                "{name} {flag}: {}",
+                r.stderr
+            );
+        }
+    }
+    for applet in [
+        "generate",
+        "knock",
+        "rotate",
+        "status",
+        "fingerprint",
+        "config",
+        "new-secret",
+        "profile",
+    ] {
+        let r = common::run(common::cmd::<&str, &str>(&[]).args([applet, "--version"]));
+        assert_eq!(
+            (r.code, &r.stdout),
+            (0, &main),
+            "{applet} --version: {}",
+            r.stderr
+        );
+    }
+}

@@ -528,3 +528,97 @@ fn reload_command_never_sees_the_secret() {
     );
     assert!(!r.stdout.contains(SECRET) && !r.stderr.contains(SECRET));
 }
+
+/// `status --json`: one object of schema 1, valid JSON, the exit status as
+/// without it, and no sequence.
+#[test]
+fn status_json_for_monitoring() {
+    let dir = TempDir::new("status-json");
+    let file = dir.path().join("knockd.conf");
+    std::fs::copy(corpus("names.conf"), &file).unwrap();
+    let status = |at: &str| {
+        run(common::cmd(&env())
+            .args(["status", "--json", "--at", at, "--config"])
+            .arg(&file))
+    };
+    let parse = |r: &common::Run| -> serde_json::Value {
+        assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
+    };
+    let r = status(AT);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = parse(&r);
+    assert_eq!(v["schema"], 1);
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["now"], 1800000000u64);
+    assert_eq!(v["config"], file.to_str().unwrap());
+    assert_eq!(v["doors"][0]["holds"], "other", "{v}");
+    assert_eq!(run(&mut rotate(&file, &["--at", AT])).code, 0);
+    let r = status(AT);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = parse(&r);
+    assert_eq!(v["ok"], true);
+    let doors = v["doors"].as_array().unwrap();
+    assert!(doors.len() >= 2, "{v}");
+    let c = doors.iter().find(|d| d["name"] == "c_ROTATOR").unwrap();
+    assert_eq!(c["line"], 12);
+    assert_eq!(c["holds"], "current");
+    assert_eq!(c["period"], 21600);
+    assert_eq!(c["period_start"], 1799992800u64);
+    assert_eq!(c["next_boundary"], 1800014400u64);
+    assert_eq!(c["settings_from"], "the environment");
+    assert_eq!(c["fingerprint"].as_str().unwrap().len(), 19);
+    assert_eq!(v["warnings"].as_array().unwrap().len(), 0);
+    let v = parse(&status("1800021600"));
+    assert!(
+        v["doors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["holds"] == "previous"),
+        "{v}"
+    );
+    let v = parse(&status("1799978400"));
+    assert!(
+        v["doors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["holds"] == "next"),
+        "{v}"
+    );
+    for port in std::fs::read_to_string(&file)
+        .unwrap()
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| s.len() == 5)
+    {
+        assert!(
+            !v.to_string().contains(port),
+            "--json printed a port of a sequence"
+        );
+    }
+}
+
+/// `rotate --quiet` prints nothing when all goes well, but still warns.
+#[test]
+fn rotate_quiet_prints_only_warnings() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("quiet");
+    let file = dir.path().join("knockd.conf");
+    std::fs::copy(corpus("names.conf"), &file).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let r = run(&mut rotate(&file, &["--at", AT, "--quiet"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+    assert_eq!(r.stderr, "");
+    let r = run(&mut rotate(&file, &["--at", "1800021600", "-q"]));
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+    // Readable by others: the warning still comes.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let r = run(&mut rotate(&file, &["--at", AT, "-q"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+    assert!(r.stderr.contains("warning:"), "{}", r.stderr);
+    let r = run(&mut rotate(&file, &["--at", "1800043200"]));
+    assert!(r.stdout.contains("rotated"), "{}", r.stdout);
+}

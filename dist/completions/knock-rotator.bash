@@ -47,8 +47,8 @@ _knock_rotator() {
                 COMPREPLY=($(compgen -W "$(_knock_rotator_profiles)" -A hostname -- "$cur"))
                 return
             fi ;;
-        rotate) opts="-c --config --doors-file -n --dry-run --show-sequences --at --pidfile --reload-command --no-reload -w --watch --no-boundary-run -h --help -V --version" ;;
-        status) opts="-c --config --doors-file -p --profile --config-file --at -h --help -V --version" ;;
+        rotate) opts="-c --config --doors-file -n --dry-run --show-sequences --at --pidfile --reload-command --no-reload -w --watch --no-boundary-run -q --quiet -h --help -V --version" ;;
+        status) opts="-c --config --doors-file -p --profile --config-file --at --json -h --help -V --version" ;;
         fingerprint) opts="-p --profile --config-file -h --help -V --version" ;;
         config) opts="-p --profile --config-file --door --doors-file -h --help -V --version" ;;
         new-secret) opts="-h --help -V --version"

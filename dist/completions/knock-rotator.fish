@@ -40,11 +40,13 @@ function __knock_rotator_options -a cmd cond applet
             complete -c $cmd -f -n $cond -l no-reload -d 'write the file only'
             complete -c $cmd -f -n $cond -s w -l watch -d 'rotate at every boundary'
             complete -c $cmd -f -n $cond -l no-boundary-run -d 'do not stay behind for a boundary'
+            complete -c $cmd -f -n $cond -s q -l quiet -d 'print only warnings and errors'
         case status
             complete -c $cmd -n $cond -s c -l config -r -F -d 'knockd configuration'
             complete -c $cmd -n $cond -l doors-file -r -F -d 'per-door settings'
             __knock_rotator_profile_options $cmd $cond
             complete -c $cmd -f -n $cond -l at -x -d 'as if the clock showed this time'
+            complete -c $cmd -f -n $cond -l json -d 'one JSON object, for monitoring'
         case fingerprint
             __knock_rotator_profile_options $cmd $cond
         case config

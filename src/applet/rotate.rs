@@ -17,7 +17,7 @@ use crate::server::doors::DoorsFile;
 use crate::server::job::Job;
 use crate::server::reload::Choice;
 use crate::server::rotation::{self, DEFAULT_CONFIG};
-use crate::server::watch::watch;
+use crate::server::watch::{info, set_quiet, watch};
 
 pub const APPLET: Applet = Applet {
     name: "rotate",
@@ -52,6 +52,7 @@ Options:
                           every period boundary; stop on SIGTERM
       --no-boundary-run   one-shot mode: do not stay behind to rotate again
                           at a boundary due before the next timer run
+  -q, --quiet             print only warnings and errors (for cron and timers)
   -h, --help              show this help
 
 Settings come from the doors file for the doors it lists, else from the
@@ -66,6 +67,7 @@ struct Options {
     at: Option<u64>,
     watch: bool,
     boundary_run: bool,
+    quiet: bool,
 }
 
 fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
@@ -82,6 +84,7 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
         at: None,
         watch: false,
         boundary_run: true,
+        quiet: false,
     };
     while let Some(arg) = p.next()? {
         match arg {
@@ -103,6 +106,7 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
             Long("no-reload") => o.job.reload = Choice::Off,
             Short('w') | Long("watch") => o.watch = true,
             Long("no-boundary-run") => o.boundary_run = false,
+            Short('q') | Long("quiet") => o.quiet = true,
             arg => return Err(arg.unexpected().into()),
         }
     }
@@ -116,6 +120,7 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
 
 fn run(ctx: &Ctx, mut o: Options) -> Result<()> {
     o.job.doors = DoorsFile::new(&ctx.env, o.doors_file.take());
+    set_quiet(o.quiet);
     let env = o.job.doors.env_settings(&ctx.env)?;
     if o.dry_run {
         let loaded = rotation::load(&o.job.config)?;
@@ -136,7 +141,7 @@ fn run(ctx: &Ctx, mut o: Options) -> Result<()> {
         eprintln!("{}: warning: {w}", ctx.prog);
     }
     if let Some(line) = done.line {
-        cli::out(&format!("{line}\n"))?;
+        info(&line);
     }
     if o.boundary_run && o.at.is_none() {
         let interval = ctx.env.server_interval()?;

@@ -12,8 +12,10 @@ use crate::cli::{self, Parsed};
 use crate::client::profile::Choice;
 use crate::clock;
 use crate::error::{Error, Result};
-use crate::server::doors::{Doors, DoorsFile};
-use crate::server::rotation::{self, DEFAULT_CONFIG, DoorPlan, Plan};
+use crate::json;
+use crate::server::door_state::{Held, held};
+use crate::server::doors::DoorsFile;
+use crate::server::rotation::{self, DEFAULT_CONFIG, DoorPlan};
 
 pub const APPLET: Applet = Applet {
     name: "status",
@@ -30,7 +32,8 @@ Usage: knock-rotator status [OPTIONS]
 Show the current period, the time to the next boundary, and for each
 rotator door of knockd.conf its period, its settings' fingerprint and
 whether it holds the current sequence. Exits 1 when a door does not.
-With a profile, show that profile's period and fingerprint.
+With a profile, show that profile's period and fingerprint. No sequence
+or secret is ever shown.
 
 Options:
   -c, --config PATH      knockd's configuration (default /etc/knockd.conf)
@@ -38,6 +41,8 @@ Options:
   -p, --profile NAME     a client profile instead of knockd.conf
       --config-file PATH the profiles (default ~/.config/knock-rotator/config)
       --at UNIX_SECONDS  as if the clock showed this time
+      --json             one JSON object, for monitoring (schema in
+                         knock-rotator(1)); exit status as without it
   -h, --help             show this help
   -V, --version          show the version
 ";
@@ -47,6 +52,7 @@ struct Options {
     doors_file: Option<PathBuf>,
     profile: Choice,
     at: Option<u64>,
+    json: bool,
 }
 
 fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
@@ -55,6 +61,7 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
         doors_file: None,
         profile: Choice::default(),
         at: None,
+        json: false,
     };
     while let Some(arg) = p.next()? {
         match arg {
@@ -65,6 +72,7 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
             Short('p') | Long("profile") => o.profile.name = Some(cli::text(p, "--profile")?),
             Long("config-file") => o.profile.file = Some(cli::path(p)?),
             Long("at") => o.at = Some(cli::unix_time(p, "--at")?),
+            Long("json") => o.json = true,
             arg => return Err(arg.unexpected().into()),
         }
     }
@@ -74,7 +82,7 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
 fn run(ctx: &Ctx, o: Options) -> Result<()> {
     let now = clock::now_or(o.at)?;
     if o.profile.name.is_some() || o.profile.file.is_some() {
-        return profile_status(ctx, &o.profile, now);
+        return profile_status(ctx, &o.profile, now, o.json);
     }
     let doors_file = DoorsFile::new(&ctx.env, o.doors_file);
     let env = doors_file.env_settings(&ctx.env)?;
@@ -83,23 +91,38 @@ fn run(ctx: &Ctx, o: Options) -> Result<()> {
     let current = rotation::plan(&doors, &loaded, now, 0)?;
     let previous = rotation::plan(&doors, &loaded, now, -1).ok();
     let next = rotation::plan(&doors, &loaded, now, 1).ok();
-    let mut out = String::new();
-    if let (Some(start), Some(d)) = (current.period_start(), current.doors.first()) {
-        out.push_str(&period_lines(d.period, start, now));
-    }
-    out.push_str(&format!("{}:\n", o.config.display()));
-    let (mut stale, mut refused) = (0, 0);
-    for door in &current.doors {
-        let state = state(door, &previous, &next);
-        refused += usize::from(door.refused.is_some());
-        stale += usize::from(door.changed);
-        out.push_str(&door_lines(door, state, &doors, now));
-    }
+    let rows: Vec<Row> = current
+        .doors
+        .iter()
+        .map(|d| Row {
+            door: d,
+            held: held(d, &previous, &next),
+            fingerprint: doors.for_door(&d.name).ok().map(fingerprint),
+            source: doors.source(&d.name),
+        })
+        .collect();
+    let stale = rows.iter().filter(|r| r.held.stale()).count();
+    let refused = rows.iter().filter(|r| r.held == Held::Refused).count();
     let names: Vec<&[u8]> = current.doors.iter().map(|d| &d.name[..]).collect();
-    for w in doors.unmatched(&names) {
-        out.push_str(&format!("warning: {w}\n"));
+    let warnings = doors.unmatched(&names);
+    let config = o.config.as_os_str().as_encoded_bytes();
+    if o.json {
+        let ok = stale == 0 && refused == 0;
+        cli::out(&status_json(now, config, ok, &rows, &warnings))?;
+    } else {
+        let mut out = String::new();
+        if let (Some(start), Some(d)) = (current.period_start(), current.doors.first()) {
+            out.push_str(&period_lines(d.period, start, now));
+        }
+        out.push_str(&format!("{}:\n", o.config.display()));
+        for r in &rows {
+            out.push_str(&door_lines(r, now));
+        }
+        for w in &warnings {
+            out.push_str(&format!("warning: {w}\n"));
+        }
+        cli::out(&out)?;
     }
-    cli::out(&out)?;
     verdict(stale, refused)
 }
 
@@ -113,44 +136,63 @@ fn period_lines(period: u64, start: u64, now: u64) -> String {
     )
 }
 
-/// Whether the door holds this period's sequence, or which other.
-fn state(door: &DoorPlan, previous: &Option<Plan>, next: &Option<Plan>) -> &'static str {
-    // `changed` means the file does not hold that period's sequence.
-    let holds = |plan: &Option<Plan>| {
-        plan.as_ref()
-            .and_then(|p| p.doors.iter().find(|d| d.name == door.name))
-            .is_some_and(|d| !d.changed && d.refused.is_none())
-    };
-    if door.refused.is_some() {
-        "refused: this period's sequence draws port 65536 (v3's list), which no packet \
-         can carry; the door keeps an older sequence"
-    } else if !door.changed {
-        "current"
-    } else if holds(previous) {
-        "stale: holds the previous period's sequence"
-    } else if holds(next) {
-        "ahead: holds the next period's sequence"
-    } else {
-        "stale: holds none of this, the previous or the next period's sequences"
-    }
+/// One rotator door of knockd.conf, as `status` reports it.
+struct Row<'a> {
+    door: &'a DoorPlan,
+    held: Held,
+    /// `None` when the door's settings are in error.
+    fingerprint: Option<String>,
+    source: String,
 }
 
 /// The door's state line, then its period, fingerprint and settings' source.
-fn door_lines(door: &DoorPlan, state: &str, doors: &Doors, now: u64) -> String {
-    let name = String::from_utf8_lossy(&door.name);
-    let mut out = format!("  [{name}] (line {}): {state}\n", door.line);
-    if let Ok(s) = doors.for_door(&door.name) {
-        let end = door.period_start + door.period;
+fn door_lines(r: &Row, now: u64) -> String {
+    let d = r.door;
+    let name = String::from_utf8_lossy(&d.name);
+    let mut out = format!("  [{name}] (line {}): {}\n", d.line, r.held.text());
+    if let Some(fp) = &r.fingerprint {
+        let end = d.period_start + d.period;
         out.push_str(&format!(
-            "    period {} s, next boundary {} (in {}), fingerprint {}, settings from {}\n",
-            door.period,
+            "    period {} s, next boundary {} (in {}), fingerprint {fp}, settings from {}\n",
+            d.period,
             clock::utc(end),
             clock::span(end - now),
-            fingerprint(s),
-            doors.source(&door.name)
+            r.source
         ));
     }
     out
+}
+
+/// `status --json`: schema 1, documented in knock-rotator(1).
+fn status_json(now: u64, config: &[u8], ok: bool, rows: &[Row], warnings: &[String]) -> String {
+    let doors: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let d = r.door;
+            format!(
+                "{{\"name\":{},\"line\":{},\"holds\":\"{}\",\"period\":{},\"period_start\":{},\
+                 \"next_boundary\":{},\"fingerprint\":{},\"settings_from\":{}}}",
+                json::string(&d.name),
+                d.line,
+                r.held.key(),
+                d.period,
+                d.period_start,
+                d.period_start + d.period,
+                json::opt_string(r.fingerprint.as_deref().map(str::as_bytes)),
+                json::string(r.source.as_bytes()),
+            )
+        })
+        .collect();
+    let warnings: Vec<String> = warnings
+        .iter()
+        .map(|w| json::string(w.as_bytes()))
+        .collect();
+    format!(
+        "{{\"schema\":1,\"now\":{now},\"config\":{},\"ok\":{ok},\"doors\":[{}],\"warnings\":[{}]}}\n",
+        json::string(config),
+        doors.join(","),
+        warnings.join(",")
+    )
 }
 
 fn verdict(stale: usize, refused: usize) -> Result<()> {
@@ -176,9 +218,24 @@ fn verdict(stale: usize, refused: usize) -> Result<()> {
 }
 
 /// `status -p NAME`: the profile's period and fingerprint.
-fn profile_status(ctx: &Ctx, choice: &Choice, now: u64) -> Result<()> {
+fn profile_status(ctx: &Ctx, choice: &Choice, now: u64, json: bool) -> Result<()> {
     let (s, profile) = choice.settings(&ctx.env)?;
     let start = now / s.period * s.period;
+    let fp = fingerprint(&s);
+    if json {
+        let name = profile.as_ref().map(|p| p.name.as_bytes());
+        let file = profile
+            .as_ref()
+            .map(|p| p.file.path.as_os_str().as_encoded_bytes());
+        return cli::out(&format!(
+            "{{\"schema\":1,\"now\":{now},\"profile\":{},\"file\":{},\"period\":{},\
+             \"period_start\":{start},\"next_boundary\":{},\"fingerprint\":\"{fp}\"}}\n",
+            json::opt_string(name),
+            json::opt_string(file),
+            s.period,
+            start + s.period,
+        ));
+    }
     let mut out = String::new();
     if let Some(p) = &profile {
         out.push_str(&format!(
@@ -188,6 +245,6 @@ fn profile_status(ctx: &Ctx, choice: &Choice, now: u64) -> Result<()> {
         ));
     }
     out.push_str(&period_lines(s.period, start, now));
-    out.push_str(&format!("fingerprint {}\n", fingerprint(&s)));
+    out.push_str(&format!("fingerprint {fp}\n"));
     cli::out(&out)
 }

@@ -7,7 +7,7 @@
 use rustix::process::{Pid, WaitOptions, setsid, waitpid};
 
 use super::job::Job;
-use super::watch::{install_stop_handlers, log, next_boundary, sleep_until, stopped};
+use super::watch::{info, install_stop_handlers, next_boundary, sleep_until, stopped};
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
@@ -50,7 +50,7 @@ pub fn boundary_run(
         .and_then(|(_, s)| s.exit_status());
     let why = match status {
         Some(DETACHED) => {
-            log(&format!(
+            info(&format!(
                 "next boundary at {} is before the next timer run: rotating again then",
                 clock::utc(next)
             ));
@@ -88,7 +88,7 @@ fn detach_and_rotate(prog: &str, env: &Result<Settings>, job: &Job, next: u64) -
         match job.once(env, clock::now().unwrap_or(next)) {
             Ok(done) => {
                 if let Some(line) = done.line {
-                    log(&format!("boundary run: {line}"));
+                    info(&format!("boundary run: {line}"));
                 }
                 match done.refused {
                     Some(e) => {

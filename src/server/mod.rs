@@ -6,6 +6,7 @@
 pub mod atomic_file;
 pub mod boundary;
 pub mod diff;
+pub mod door_state;
 pub mod doors;
 pub mod job;
 pub mod knockd_conf;

@@ -14,6 +14,7 @@ use crate::settings::{DEFAULT_PERIOD, Settings};
 const RETRY: u64 = 10;
 
 static STOP: AtomicBool = AtomicBool::new(false);
+static QUIET: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_signal(_: libc::c_int) {
     STOP.store(true, Ordering::SeqCst);
@@ -43,6 +44,19 @@ pub fn log(line: &str) {
     let _ = cli::out(&format!("{line}\n"));
 }
 
+/// `rotate --quiet`: from now on [`info`] prints nothing (warnings and
+/// errors still go to [`log`]), for cron and timers that mail any output.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// A line saying that all went well: [`log`] unless quiet.
+pub fn info(line: &str) {
+    if !QUIET.load(Ordering::Relaxed) {
+        log(line);
+    }
+}
+
 /// Rotate now and at every boundary until SIGTERM. The wait is a timerfd on
 /// the real-time clock, at the boundary itself, cancelled when the clock is
 /// set (so a jump is seen at once) and firing on resume when a suspend
@@ -52,7 +66,7 @@ pub fn watch(env: &Result<Settings>, job: &Job) -> Result<()> {
     install_stop_handlers();
     // Until the first rotation says otherwise: the environment's period.
     let mut periods = vec![env.as_ref().map_or(DEFAULT_PERIOD, |s| s.period)];
-    log(&format!(
+    info(&format!(
         "watching {}: rotating at every boundary of each door's period",
         job.config.display()
     ));
@@ -80,7 +94,7 @@ pub fn watch(env: &Result<Settings>, job: &Job) -> Result<()> {
         let next = next_boundary(now, &periods);
         sleep_until(retry_at.unwrap_or(next).min(next));
     }
-    log("stopping (signal)");
+    info("stopping (signal)");
     Ok(())
 }
 
@@ -91,9 +105,9 @@ fn report(done: &Rotated, at_boundary: bool, start: u64) {
     }
     if let Some(line) = &done.line {
         if at_boundary {
-            log(&format!("{line} ({} ms after the boundary)", lag_ms(start)));
+            info(&format!("{line} ({} ms after the boundary)", lag_ms(start)));
         } else {
-            log(line);
+            info(line);
         }
     }
     if let Some(e) = &done.refused {
