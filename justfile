@@ -36,5 +36,18 @@ dist:
     for t in "${targets[@]}"; do
         cp "target/$t/dist/knock-rotator" "target/dist/knock-rotator-$t"
     done
-    cd target/dist && sha256sum knock-rotator-* > SHA256SUMS
+    # Debian packages, for the architectures Debian has.
+    version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)
+    for t in x86_64-unknown-linux-musl:amd64 aarch64-unknown-linux-musl:arm64 armv7-unknown-linux-musleabihf:armhf; do
+        dist/debian/build.sh "target/dist/knock-rotator-${t%%:*}" "${t#*:}" "$version-1" target/dist >/dev/null
+    done
+    # OpenWrt packages (.ipk), one per OpenWrt architecture name that opkg
+    # checks; each takes the executable of its CPU family.
+    for t in x86_64:x86_64 aarch64:aarch64_generic aarch64:aarch64_cortex-a53 aarch64:aarch64_cortex-a72 \
+             armv7:arm_cortex-a7_neon-vfpv4 armv7:arm_cortex-a9_vfpv3-d16 armv7:arm_cortex-a15_neon-vfpv4 \
+             mipsel:mipsel_24kc mips:mips_24kc; do
+        exe=$(ls target/dist/knock-rotator-${t%%:*}-unknown-linux-musl*)
+        dist/openwrt/build.sh "$exe" "${t#*:}" "$version-1" target/dist >/dev/null
+    done
+    cd target/dist && sha256sum knock-rotator* > SHA256SUMS
     ls -l

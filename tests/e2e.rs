@@ -17,17 +17,6 @@ fn script(name: &str, tools: &[&str]) {
 
 #[test]
 #[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
-fn openwrt_reload_with_busybox() {
-    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("dist");
-    common::e2e(
-        "rotate_openwrt",
-        &["busybox"],
-        &[("DIST", dist.as_os_str())],
-    );
-}
-
-#[test]
-#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn knock_opens_door_over_ipv4_and_ipv6() {
     script("knock_families", &[]);
 }

@@ -127,8 +127,27 @@ fn executables_are_static_small_and_summed() {
             .current_dir(dist()),
         "sha256sum --check SHA256SUMS",
     );
+    // Every file beside it is summed.
     let listed = std::fs::read_to_string(dist().join("SHA256SUMS")).unwrap();
-    assert_eq!(listed.lines().count(), TARGETS.len(), "{listed}");
+    let mut files: Vec<String> = std::fs::read_dir(dist())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "SHA256SUMS")
+        .collect();
+    files.sort();
+    let mut summed: Vec<String> = listed
+        .lines()
+        .filter_map(|l| l.split_once("  ").map(|(_, n)| n.to_string()))
+        .collect();
+    summed.sort();
+    assert_eq!(summed, files);
+    for t in &TARGETS {
+        assert!(
+            files.contains(&format!("knock-rotator-{}", t.triple)),
+            "{files:?}"
+        );
+    }
 }
 
 fn run_on(t: &Target, env: &[(String, String)], args: &[&str]) -> common::Run {
@@ -208,6 +227,62 @@ fn every_foreign_executable_knocks_on_loopback() {
             &[("EXE", exe.as_os_str()), ("QEMU", qemu.as_ref())],
         );
     }
+}
+
+/// The Debian packages: lintian clean, and installed, upgraded, removed and
+/// purged beside Debian's knockd in a Debian tree (tests/packages/debian.sh).
+#[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
+fn debian_packages_install_upgrade_and_purge() {
+    assert!(
+        rustix::process::geteuid().is_root(),
+        "needs root: run 'bash tests/run' as root"
+    );
+    for t in ["lintian", "dpkg-deb", "debootstrap", "unshare"] {
+        common::require(t);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = common::TempDir::new("debian");
+    common::succeed(
+        Command::new("bash")
+            .arg(root.join("tests/packages/debian.sh"))
+            .env("DIST", dist())
+            .env("ROOT", root.join("target/systemd-root"))
+            .env("SRC", root)
+            .env("WORK", work.path()),
+        "tests/packages/debian.sh",
+    );
+}
+
+/// The OpenWrt packages: laid out as opkg expects (tests/packages/openwrt.sh).
+#[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
+fn openwrt_packages_are_laid_out_for_opkg() {
+    for t in ["busybox", "readelf", "tar"] {
+        common::require(t);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = common::TempDir::new("openwrt");
+    common::succeed(
+        Command::new("bash")
+            .arg(root.join("tests/packages/openwrt.sh"))
+            .env("DIST", dist())
+            .env("WORK", work.path()),
+        "tests/packages/openwrt.sh",
+    );
+}
+
+/// The OpenWrt package's init script under busybox ash with procd stand-ins,
+/// then what it asked procd to run, against a real knockd
+/// (tests/e2e/rotate_openwrt.sh).
+#[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
+fn openwrt_init_script_runs_the_package() {
+    let ipk = dist().join(format!(
+        "knock-rotator_{}-1_x86_64.ipk",
+        env!("CARGO_PKG_VERSION")
+    ));
+    common::e2e("rotate_openwrt", &["busybox"], &[("IPK", ipk.as_os_str())]);
 }
 
 /// README's Termux install path, followed step by step with the static

@@ -19,7 +19,7 @@ conf=$WORK/etc/knockd.conf
 chmod 600 "$conf"
 start_knockd "$conf"
 now=$(date +%s)
-rotate=(timeout 20 "$KR" rotate --config "$conf" --pidfile "$WORK/knockd.pid")
+rotate=(timeout 20 "$KR" rotate --no-boundary-run --config "$conf" --pidfile "$WORK/knockd.pid")
 
 # The old lock (flock on the config's directory) held by another user, on
 # the directory and on /etc: the rotation goes on regardless.
@@ -67,14 +67,14 @@ expect_error "huge secret file" "larger than 65536 bytes" \
     env -u KNOCKD_ROTATOR_SECRET KNOCKD_ROTATOR_SECRET_FILE="$WORK/big" "$KR" generate ssh
 for f in "$WORK/fifo" /dev/zero; do
     expect_error "secret file $f" "not a regular file" env -u KNOCKD_ROTATOR_SECRET KNOCKD_ROTATOR_SECRET_FILE="$f" "$KR" generate ssh
-    expect_error "config $f" "not a regular file" "$KR" rotate --no-reload --config "$f"
-    expect_error "doors file $f" "not a regular file" "$KR" rotate --no-reload --config "$conf" --doors-file "$f"
+    expect_error "config $f" "not a regular file" "$KR" rotate --no-boundary-run --no-reload --config "$f"
+    expect_error "doors file $f" "not a regular file" "$KR" rotate --no-boundary-run --no-reload --config "$conf" --doors-file "$f"
     expect_error "profile file $f" "not a regular file" "$KR" generate --config-file "$f" -p x
 done
 for f in "$WORK/fifo" /dev/zero; do
     { cat "$conf"; printf '[other]\n\tone_time_sequences = %s\n\tstart_command = /bin/true\n' "$f"; } >"$WORK/ots.conf"
     expect_error "one_time_sequences $f" "one_time_sequences '$f': not a regular file" \
-        "$KR" rotate --no-reload --config "$WORK/ots.conf"
+        "$KR" rotate --no-boundary-run --no-reload --config "$WORK/ots.conf"
     expect_error "status, one_time_sequences $f" "not a regular file" "$KR" status --config "$WORK/ots.conf"
 done
 printf 'a strong enough secret for this test\n' >"$WORK/secret.txt"
@@ -108,9 +108,9 @@ chmod 600 "$conf"
 mkdir -m 755 "$WORK/user" && chown 65534:65534 "$WORK/user"
 cp "$conf" "$WORK/user/knockd.conf" && chown 65534:0 "$WORK/user/knockd.conf" && chmod 640 "$WORK/user/knockd.conf"
 expect_error "group not kept" "cannot keep its group (gid 0)" \
-    "${as_nobody[@]}" env TMPDIR="$WORK/user" "$KR" rotate --no-reload --config "$WORK/user/knockd.conf" --at $((now + 43200))
+    "${as_nobody[@]}" env TMPDIR="$WORK/user" "$KR" rotate --no-boundary-run --no-reload --config "$WORK/user/knockd.conf" --at $((now + 43200))
 [ "$(stat -c '%u:%g %a' "$WORK/user/knockd.conf")" = "65534:0 640" ] || fail "the file changed"
 chmod 600 "$WORK/user/knockd.conf"
-nobody env TMPDIR="$WORK/user" "$KR" rotate --no-reload --config "$WORK/user/knockd.conf" --at $((now + 43200)) >/dev/null \
+nobody env TMPDIR="$WORK/user" "$KR" rotate --no-boundary-run --no-reload --config "$WORK/user/knockd.conf" --at $((now + 43200)) >/dev/null \
     || fail "a non-root owner of a 0600 file could not rotate it"
 note ok

@@ -17,7 +17,7 @@ leaks() { grep -aqF -e "$secret" -e "$hexsecret" "$@"; }
 # line, traced: no execve after our own carries the secret.
 reload="cat /proc/\$\$/environ /proc/\$\$/cmdline > $WORK/child.proc; kill -HUP \$(cat $WORK/knockd.pid)"
 strace -f -qq -e trace=execve -v -s 65536 -o "$WORK/strace.log" \
-    "$KR" rotate --config "$conf" --reload-command "$reload" >"$WORK/rotate.log" 2>&1 || fail "$(cat "$WORK/rotate.log")"
+    "$KR" rotate --no-boundary-run --config "$conf" --reload-command "$reload" >"$WORK/rotate.log" 2>&1 || fail "$(cat "$WORK/rotate.log")"
 grep -aq PATH= "$WORK/child.proc" || fail "the reload command did not record its environment: $(cat "$WORK/rotate.log")"
 leaks "$WORK/child.proc" && fail "the reload command's environment or command line holds the secret"
 [ "$(grep -c execve "$WORK/strace.log")" -gt 1 ] || fail "strace saw no child: $(cat "$WORK/strace.log")"

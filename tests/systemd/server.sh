@@ -14,16 +14,8 @@ export PATH=$PATH:/usr/sbin:/sbin
 fail() { echo "FAIL: $*" >&2; [ -n "${init:-}" ] && inside 'journalctl --no-pager -n 40 -o cat' >&2; exit 1; }
 note() { echo "# $*"; }
 
-if [ ! -f "$ROOT/.complete" ]; then
-    # The mirror this machine's apt already uses.
-    mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
-        grep -E '^(URIs:|deb )' | grep -oE 'https?://[^ ]+/debian/?( |$)' | head -n1 | tr -d ' ' || true)
-    [ -n "$mirror" ] || fail "no Debian mirror in /etc/apt/sources.list*"
-    rm -rf "$ROOT"
-    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,knockd,iptables,procps \
-        bookworm "$ROOT" "$mirror" >"$WORK/debootstrap.log" 2>&1 || { tail -5 "$WORK/debootstrap.log"; fail "debootstrap"; }
-    touch "$ROOT/.complete"
-fi
+source "$(dirname "$0")/debian_root.sh"
+debian_root "$ROOT"
 
 # Copies left by an earlier run that was killed (-x copies the tree).
 rm -rf "$(dirname "$ROOT")"/.#machine."$(basename "$ROOT")"* "$(dirname "$ROOT")"/.#.#machine."$(basename "$ROOT")"*
