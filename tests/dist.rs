@@ -269,3 +269,33 @@ fn license_and_package_metadata() {
         assert!(manifest.contains(key), "Cargo.toml lacks {key}");
     }
 }
+
+/// An option that takes a word from a list completes that list, not file
+/// names: `generate --format` in bash and fish (zsh: its spec lists them).
+#[test]
+fn format_completes_its_values_not_files() {
+    let dir = root().join("dist/completions");
+    // A directory with files, so that file completion would show itself.
+    let work = common::TempDir::new("complete");
+    std::fs::write(work.path().join("plainfile"), "").unwrap();
+    let script = format!(
+        "cd {}; source {}; COMP_WORDS=(knock-rotator generate --format ''); COMP_CWORD=3; _knock_rotator; echo \"${{COMPREPLY[*]}}\"",
+        work.path().display(),
+        dir.join("knock-rotator.bash").display()
+    );
+    let bash = common::succeed(tool("bash").args(["-c", &script]), "bash completion");
+    assert_eq!(bash.trim(), "plain knockd");
+    let script = format!(
+        "cd {}; source {}; complete -C'knock-rotator generate --format '",
+        work.path().display(),
+        dir.join("knock-rotator.fish").display()
+    );
+    let fish = common::succeed(tool("fish").args(["-c", &script]), "fish completion");
+    let words: Vec<&str> = fish
+        .lines()
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    assert_eq!(words, ["knockd", "plain"], "{fish}");
+    let zsh = std::fs::read_to_string(dir.join("_knock-rotator")).unwrap();
+    assert!(zsh.contains("'--format[output form]:format:(plain knockd)'"));
+}
