@@ -17,9 +17,14 @@ test:
 check:
     cargo test
 
+# Fuzz every parser for SECONDS each (fuzz/run.sh; findings land in fuzz/artifacts/).
+fuzz SECONDS="60":
+    fuzz/run.sh {{SECONDS}}
+
 lint:
     cargo fmt --check
     cargo clippy --all-targets -- -D warnings
+    cargo clippy --all-targets --features fuzzing -- -D warnings
 
 # Benchmarks of the shipped x86_64 executable (dist/build.sh) and the host build.
 bench *GROUPS:

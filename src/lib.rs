@@ -18,6 +18,9 @@ mod derive;
 mod dispatch;
 mod env;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod harden;
 mod install;
 mod json;

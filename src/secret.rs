@@ -193,17 +193,21 @@ pub fn weakness(secret: &Secret) -> Option<String> {
 fn read_file(path: &Path, origin: &str) -> Result<Secret> {
     let mut secret = Secret::new(Vec::new());
     crate::safe_read::private(path, origin, MAX_FILE_BYTES, &mut secret.0)?;
-    let v = &mut secret.0;
-    if v.ends_with(b"\r\n") {
-        let n = v.len();
-        v[n - 2..].fill(0);
-        v.truncate(n - 2);
-    } else if v.ends_with(b"\n") {
-        let n = v.len();
-        v[n - 1] = 0;
-        v.truncate(n - 1);
-    }
+    strip_newline(&mut secret);
     Ok(secret)
+}
+
+/// Drop one trailing `\n` or `\r\n`, wiping it.
+pub fn strip_newline(secret: &mut Secret) {
+    let v = &mut secret.0;
+    let cut = if v.ends_with(b"\r\n") {
+        2
+    } else {
+        usize::from(v.ends_with(b"\n"))
+    };
+    let n = v.len() - cut;
+    v[n..].fill(0);
+    v.truncate(n);
 }
 
 #[cfg(test)]

@@ -46,6 +46,12 @@ pub static APPLETS: &[Applet] = &[
     profile::APPLET,
 ];
 
+#[cfg(feature = "fuzzing")]
+thread_local! {
+    /// For the fuzzer (src/fuzzing.rs): stop after parsing the arguments.
+    pub static PARSE_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Parse, then print the help or the version, or run.
 fn drive<O>(
     ctx: &Ctx,
@@ -54,6 +60,10 @@ fn drive<O>(
     parse: fn(&mut Parser) -> Result<Parsed<O>>,
     run: fn(&Ctx, O) -> Result<()>,
 ) -> Result<()> {
+    #[cfg(feature = "fuzzing")]
+    if PARSE_ONLY.with(std::cell::Cell::get) {
+        return parse(&mut p).map(|_| ());
+    }
     match parse(&mut p)? {
         Parsed::Run(o) => run(ctx, o),
         Parsed::Help => cli::out(usage),

@@ -107,9 +107,11 @@ fn read_small(path: &Path) -> Option<String> {
 
 /// The `nameserver` lines of a resolv.conf; a missing file has none.
 pub fn nameservers(path: &Path) -> Vec<SocketAddr> {
-    let Some(text) = read_small(path) else {
-        return Vec::new();
-    };
+    read_small(path).map_or_else(Vec::new, |text| nameservers_in(&text))
+}
+
+/// The servers a resolv.conf's text names.
+pub fn nameservers_in(text: &str) -> Vec<SocketAddr> {
     text.lines()
         .filter_map(|l| {
             let mut w = l.split_whitespace();
@@ -123,17 +125,20 @@ pub fn nameservers(path: &Path) -> Vec<SocketAddr> {
 
 /// `/etc/hosts`: `ADDRESS NAME [ALIAS...]`, `#` comments.
 fn hosts_lookup(path: &Path, host: &str) -> Option<Vec<IpAddr>> {
-    let text = read_small(path)?;
-    let found: Vec<IpAddr> = text
-        .lines()
+    let found = hosts_in(&read_small(path)?, host);
+    (!found.is_empty()).then_some(found)
+}
+
+/// The addresses a hosts file's text gives `host`, in its order.
+pub fn hosts_in(text: &str, host: &str) -> Vec<IpAddr> {
+    text.lines()
         .filter_map(|l| {
             let l = l.split('#').next()?;
             let mut w = l.split_whitespace();
             let addr: IpAddr = w.next()?.parse().ok()?;
             w.any(|n| n.eq_ignore_ascii_case(host)).then_some(addr)
         })
-        .collect();
-    (!found.is_empty()).then_some(found)
+        .collect()
 }
 
 fn system_lookup(host: &str) -> Result<Vec<IpAddr>> {
