@@ -1,5 +1,5 @@
-//! A minimal DNS stub resolver: A and AAAA over UDP, with timeouts and
-//! retries. Used only when the system resolver has no name server to ask
+//! A minimal DNS stub resolver: A and AAAA over UDP (over TCP when an
+//! answer is truncated), with timeouts and retries. Used only when the system resolver has no name server to ask
 //! (a static musl binary on Android, where /etc/resolv.conf does not exist).
 
 use std::net::{IpAddr, SocketAddr};
@@ -128,13 +128,20 @@ fn ask(
         let Some((k, answer)) = match_reply(&buf[..n], &pending, name, &mut bad) else {
             continue;
         };
-        pending.remove(k);
+        let (_, qt) = pending.remove(k);
+        let answer = match answer {
+            // Too big for a datagram: the same question over TCP.
+            Answer::Truncated => over_tcp(server, name, qt, deadline)?,
+            a => a,
+        };
         match answer {
             Answer::Addrs(a) => addrs.extend(a),
             Answer::NoSuchName => return Ok(None),
             // Some servers refuse one type (A of a v6-only name) and answer
             // the other: only when nothing came back is it a failure.
             Answer::Failed(rcode) => refused = Some(rcode),
+            // over_tcp says so as an error instead; never here.
+            Answer::Truncated => return Err("truncated even over TCP".into()),
         }
     }
     match refused {
@@ -144,5 +151,23 @@ fn ask(
             r => format!("error code {r}"),
         }),
         _ => Ok(Some(addrs)),
+    }
+}
+
+/// The answer to one question over TCP, after a truncated one over UDP.
+fn over_tcp(
+    server: &SocketAddr,
+    name: &str,
+    qt: u16,
+    deadline: Instant,
+) -> std::result::Result<Answer, String> {
+    let id = crate::random::u16();
+    let query = build_query(id, name, qt)?;
+    let reply = super::dns_tcp::exchange(server, &query, deadline)
+        .map_err(|why| format!("truncated over UDP, and {why}"))?;
+    match parse_response(&reply, id, name, qt) {
+        Ok(Answer::Truncated) => Err("truncated even over TCP".into()),
+        Ok(a) => Ok(a),
+        Err(why) => Err(format!("truncated over UDP, and over TCP it sent {why}")),
     }
 }

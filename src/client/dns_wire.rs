@@ -18,6 +18,8 @@ pub enum Answer {
     NoSuchName,
     /// SERVFAIL, REFUSED and the like: ask the next server.
     Failed(u8),
+    /// The TC bit: the answer did not fit in a datagram; ask over TCP.
+    Truncated,
 }
 
 /// Encode a query for `name` (ASCII host name) with recursion desired.
@@ -80,6 +82,9 @@ pub fn parse_response(
         return Err("an answer to another question (name, type or class)");
     }
     i += 4;
+    if buf[2] & 0x02 != 0 {
+        return Ok(Answer::Truncated);
+    }
     match rcode {
         0 => {}
         3 => return Ok(Answer::NoSuchName),
@@ -245,5 +250,18 @@ mod tests {
         let at = looped.len() as u8;
         looped.extend_from_slice(&[0xc0, at, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 1, 2, 3, 4]);
         assert!(parse_response(&looped, 9, "www.example", TYPE_A).is_err());
+    }
+
+    #[test]
+    fn truncation_is_seen_only_for_our_question() {
+        let mut r = build_query(5, "www.example", TYPE_A).unwrap();
+        r[2] = 0x83; // QR, TC, RD
+        r[3] = 0x80;
+        assert_eq!(
+            parse_response(&r, 5, "www.example", TYPE_A),
+            Ok(Answer::Truncated)
+        );
+        assert!(parse_response(&r, 5, "other.example", TYPE_A).is_err());
+        assert!(parse_response(&r, 6, "www.example", TYPE_A).is_err());
     }
 }

@@ -2,6 +2,7 @@
 //! TCP segments) and checking that the door opened.
 
 pub mod dns;
+pub mod dns_tcp;
 pub mod dns_wire;
 pub mod profile;
 pub mod rawtcp;

@@ -2,8 +2,10 @@
 # answer for another name, an address owned by another name, a reply too
 # short for a header (the old crash), a wrong id and a compression loop are
 # each refused with a one-line error naming the host, within the documented
-# time; a good answer and a good alias still work. (The server's truncated
-# reply waits for the TCP fallback of the robustness issue.)
+# time; a good answer and a good alias still work. An answer truncated
+# over UDP (TC) is asked again over TCP: a good one opens the door, and a
+# closed, silent or wrong TCP answer is refused the same way; 3 KB in one
+# datagram without TC is a malformed answer.
 source "$LIB"
 termux_resolver 127.0.0.53
 export PREFIX=$WORK/prefix
@@ -17,6 +19,9 @@ start_knockd "$WORK/knockd.conf"
 opened ssh_ROTATOR 127.0.0.1
 "$KNOCK" -4 cname.test ssh >/dev/null || fail "a good alias was refused"
 wait_for "a second opening" 3 sh -c "[ \$(grep -c . '$WORK/opened.ssh_ROTATOR') = 2 ]"
+"$KNOCK" -4 big.test ssh >/dev/null || fail "a truncated answer was not asked again over TCP"
+wait_for "an opening through TCP" 3 sh -c "[ \$(grep -c . '$WORK/opened.ssh_ROTATOR') = 3 ]"
+grep -q "^tcp query .*big" "$WORK/dns.log" || fail "no TCP query: $(cat "$WORK/dns.log")"
 
 refused() { # NAME EXPECTED-ERROR: one line, exit 1, no panic, in time
     local out rc start=$SECONDS
@@ -31,6 +36,11 @@ refused short.test "knock: 'short.test': $timedout an answer shorter than a DNS 
 refused wrongid.test "knock: 'wrongid.test': $timedout an answer to another query (wrong id))"
 refused loop.test "knock: 'loop.test': $timedout a malformed answer)"
 refused nosuch.test "knock: 'nosuch.test': no such host name"
+refused huge.test "knock: 'huge.test': $timedout a malformed answer)"
+tcp="name servers did not answer (127.0.0.53:53: truncated over UDP, and"
+refused bigclose.test "knock: 'bigclose.test': $tcp the TCP connection closed before an answer)"
+refused bigslow.test "knock: 'bigslow.test': $tcp timed out over TCP)"
+refused bigother.test "knock: 'bigother.test': $tcp over TCP it sent an answer to another question (name, type or class))"
 sleep 0.5
-[ "$(grep -c . "$WORK/opened.ssh_ROTATOR")" = 2 ] || fail "a refused answer opened the door: $(cat "$WORK/opened.ssh_ROTATOR")"
+[ "$(grep -c . "$WORK/opened.ssh_ROTATOR")" = 3 ] || fail "a refused answer opened the door: $(cat "$WORK/opened.ssh_ROTATOR")"
 note ok
