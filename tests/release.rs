@@ -285,6 +285,27 @@ fn openwrt_init_script_runs_the_package() {
     common::e2e("rotate_openwrt", &["busybox"], &[("IPK", ipk.as_os_str())]);
 }
 
+/// Watch mode under clock jumps, in a user-mode Linux kernel whose clock
+/// the test may set (tests/clock/uml.sh): forward over five boundaries,
+/// back over four, forward again; each time the file holds the clock's
+/// period within a second, and no rotation is for any other period.
+#[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
+fn watch_follows_clock_jumps_in_a_uml_kernel() {
+    for t in ["linux.uml", "busybox", "readelf"] {
+        common::require(t);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = common::TempDir::new("clock");
+    common::succeed(
+        Command::new("bash")
+            .arg(root.join("tests/clock/uml.sh"))
+            .env("STATIC", exe("x86_64-unknown-linux-musl"))
+            .env("WORK", work.path()),
+        "tests/clock/uml.sh",
+    );
+}
+
 /// README's Termux install path, followed step by step with the static
 /// x86_64 executable (the aarch64 one runs the same code under qemu above).
 #[test]
