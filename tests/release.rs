@@ -306,6 +306,15 @@ fn watch_follows_clock_jumps_in_a_uml_kernel() {
     );
 }
 
+/// The soak: watch mode on 100 doors with a 5 s period for three minutes
+/// while a client knocks (tests/e2e/soak.sh), with the shipped executable.
+#[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
+fn soak_100_doors_every_5_seconds() {
+    let exe = exe("x86_64-unknown-linux-musl");
+    common::e2e("soak", &[], &[("STATIC", exe.as_os_str())]);
+}
+
 /// README's Termux install path, followed step by step with the static
 /// x86_64 executable (the aarch64 one runs the same code under qemu above).
 #[test]

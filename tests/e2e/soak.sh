@@ -1,0 +1,56 @@
+# A soak under load: watch mode rotates 100 rotator doors every 5 seconds
+# for SOAK_SECONDS (default 180), reloading a real knockd each time, while
+# a client knocks on them in turn. No rotation may fail or be missed, every
+# knock made away from a boundary must open its door, and the watch
+# process's memory and open files must not grow (read from /proc).
+# Environment: STATIC (the release executable, used for both sides).
+source "$LIB"
+secs=${SOAK_SECONDS:-180}
+export KNOCKD_ROTATOR_PERIOD_MODULO=5
+K=$STATIC
+conf=$WORK/knockd.conf
+{
+    printf '[options]\n\tLogFile = %s/knockd.log\n' "$WORK"
+    for i in $(seq -w 1 100); do door "d${i}_ROTATOR" "1:tcp"; done
+} >"$conf"
+drop_knock_ports
+start_knockd "$conf"
+"$K" rotate --watch --config "$conf" --pidfile "$WORK/knockd.pid" >"$WORK/watch.log" 2>&1 &
+watch=$!
+wait_for "the first rotation" 5 grep -q "rotated 100 of 100" "$WORK/watch.log"
+
+sample() { # RSS in KiB and open files of the watch process
+    echo "$(awk '/^VmRSS:/ { print $2 }' /proc/$watch/status) $(ls /proc/$watch/fd | wc -l)"
+}
+samples=()
+knocks=0
+end=$((SECONDS + secs))
+next_sample=$SECONDS
+i=0
+while [ $SECONDS -lt $end ]; do
+    if [ $SECONDS -ge $next_sample ]; then
+        samples+=("$(sample)")
+        next_sample=$((SECONDS + 10))
+    fi
+    # Away from a boundary: 1 to 3.5 s into a 5 s period.
+    ms=$(( $(date +%s%3N) % 5000 ))
+    if [ $ms -lt 1000 ] || [ $ms -gt 3500 ]; then sleep 0.1; continue; fi
+    i=$((i % 100 + 1))
+    "$K" knock -d 2 127.0.0.1 "d$(printf %03d $i)" || fail "knock $i failed"
+    knocks=$((knocks + 1))
+done
+samples+=("$(sample)")
+sleep 1
+opened=$(cat "$WORK"/opened.* 2>/dev/null | wc -l)
+rotations=$(grep -c "rotated 100 of 100" "$WORK/watch.log")
+kill "$watch"
+note "$secs s: $rotations rotations of 100 doors, $knocks knocks, $opened openings"
+note "watch process (RSS KiB, open files) every 10 s: $(printf '%s; ' "${samples[@]}")"
+! grep -q "error" "$WORK/watch.log" || fail "a rotation failed: $(grep error "$WORK/watch.log" | head -3)"
+[ "$rotations" -ge $((secs / 5 - 1)) ] || fail "only $rotations rotations in $secs s"
+[ "$knocks" -ge $((secs / 2)) ] || fail "only $knocks knocks in $secs s"
+[ "$opened" = "$knocks" ] || fail "$knocks knocks opened $opened doors"
+first=${samples[1]:-${samples[0]}} last=${samples[-1]}
+[ "${first#* }" = "${last#* }" ] || fail "open files went from ${first#* } to ${last#* }"
+[ $(( ${last% *} - ${first% *} )) -le 64 ] || fail "memory grew from ${first% *} KiB to ${last% *} KiB"
+note ok
