@@ -31,7 +31,7 @@ bench *GROUPS:
     dist/build.sh {{musl}}
     KNOCK_ROTATOR_BIN={{justfile_directory()}}/target/{{musl}}/dist/knock-rotator cargo bench --bench bench -- {{GROUPS}}
 
-# Static, stripped release executables for every device, each at most 512 KiB, with SHA256SUMS, in target/dist/.
+# Static, stripped release executables for every device (each at most 512 KiB), the Debian and OpenWrt packages made from them, and SHA256SUMS, in target/dist/.
 dist:
     #!/usr/bin/env bash
     set -euo pipefail

@@ -42,7 +42,7 @@ Options:
       --config-file PATH the profiles (default ~/.config/knock-rotator/config)
       --at UNIX_SECONDS  as if the clock showed this time
       --json             one JSON object, for monitoring (schema in
-                         knock-rotator(1)); exit status as without it
+                         knock-rotate(8)); exit status as without it
   -h, --help             show this help
   -V, --version          show the version
 ";
@@ -163,7 +163,7 @@ fn door_lines(r: &Row, now: u64) -> String {
     out
 }
 
-/// `status --json`: schema 1, documented in knock-rotator(1).
+/// `status --json`: schema 1, documented in knock-rotate(8) (STATUS).
 fn status_json(now: u64, config: &[u8], ok: bool, rows: &[Row], warnings: &[String]) -> String {
     let doors: Vec<String> = rows
         .iter()

@@ -1,6 +1,7 @@
 //! A minimal DNS stub resolver: A and AAAA over UDP (over TCP when an
-//! answer is truncated), with timeouts and retries. Used only when the system resolver has no name server to ask
-//! (a static musl binary on Android, where /etc/resolv.conf does not exist).
+//! answer is truncated), with timeouts and retries. Used only when the
+//! system resolver has no name server to ask (a static musl binary on
+//! Android, where /etc/resolv.conf does not exist).
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
