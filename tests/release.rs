@@ -7,7 +7,6 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Once;
 
 struct Target {
     triple: &'static str,
@@ -53,21 +52,8 @@ const TARGETS: [Target; 5] = [
 
 const MAX_BYTES: u64 = 512 * 1024;
 
-fn dist() -> PathBuf {
-    static BUILD: Once = Once::new();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    BUILD.call_once(|| {
-        common::require("just");
-        common::succeed(
-            Command::new("just").arg("dist").current_dir(root),
-            "just dist",
-        );
-    });
-    root.join("target/dist")
-}
-
 fn exe(triple: &str) -> PathBuf {
-    dist().join(format!("knock-rotator-{triple}"))
+    common::dist().join(format!("knock-rotator-{triple}"))
 }
 
 fn readelf(args: &[&str], path: &Path) -> String {
@@ -124,12 +110,12 @@ fn executables_are_static_small_and_summed() {
     common::succeed(
         Command::new("sha256sum")
             .args(["--check", "--strict", "SHA256SUMS"])
-            .current_dir(dist()),
+            .current_dir(common::dist()),
         "sha256sum --check SHA256SUMS",
     );
     // Every file beside it is summed.
-    let listed = std::fs::read_to_string(dist().join("SHA256SUMS")).unwrap();
-    let mut files: Vec<String> = std::fs::read_dir(dist())
+    let listed = std::fs::read_to_string(common::dist().join("SHA256SUMS")).unwrap();
+    let mut files: Vec<String> = std::fs::read_dir(common::dist())
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -195,7 +181,7 @@ fn every_executable_computes_every_known_answer() {
     for t in TARGETS.iter().filter_map(|t| t.qemu) {
         common::require(t);
     }
-    dist();
+    common::dist();
     // One thread per target: qemu runs are slow, and independent.
     let failures: Vec<String> = std::thread::scope(|s| {
         let runs: Vec<_> = TARGETS
@@ -246,7 +232,7 @@ fn debian_packages_install_upgrade_and_purge() {
     common::succeed(
         Command::new("bash")
             .arg(root.join("tests/packages/debian.sh"))
-            .env("DIST", dist())
+            .env("DIST", common::dist())
             .env("ROOT", root.join("target/systemd-root"))
             .env("SRC", root)
             .env("WORK", work.path()),
@@ -266,7 +252,7 @@ fn openwrt_packages_are_laid_out_for_opkg() {
     common::succeed(
         Command::new("bash")
             .arg(root.join("tests/packages/openwrt.sh"))
-            .env("DIST", dist())
+            .env("DIST", common::dist())
             .env("WORK", work.path()),
         "tests/packages/openwrt.sh",
     );
@@ -278,7 +264,7 @@ fn openwrt_packages_are_laid_out_for_opkg() {
 #[test]
 #[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn openwrt_init_script_runs_the_package() {
-    let ipk = dist().join(format!(
+    let ipk = common::dist().join(format!(
         "knock-rotator_{}-1_x86_64.ipk",
         env!("CARGO_PKG_VERSION")
     ));
@@ -304,15 +290,6 @@ fn watch_follows_clock_jumps_in_a_uml_kernel() {
             .env("WORK", work.path()),
         "tests/clock/uml.sh",
     );
-}
-
-/// The soak: watch mode on 100 doors with a 5 s period for three minutes
-/// while a client knocks (tests/e2e/soak.sh), with the shipped executable.
-#[test]
-#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
-fn soak_100_doors_every_5_seconds() {
-    let exe = exe("x86_64-unknown-linux-musl");
-    common::e2e("soak", &[], &[("STATIC", exe.as_os_str())]);
 }
 
 /// README's Termux install path, followed step by step with the static

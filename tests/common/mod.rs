@@ -99,6 +99,21 @@ impl Drop for TempDir {
     }
 }
 
+/// `target/dist/`, made by `just dist` once per test process: the release
+/// executables and packages.
+pub fn dist() -> PathBuf {
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    BUILD.call_once(|| {
+        require("just");
+        succeed(
+            Command::new("just").arg("dist").current_dir(root),
+            "just dist",
+        );
+    });
+    root.join("target/dist")
+}
+
 /// Fail, with what to do, when a tool the tests need is missing.
 pub fn require(tool: &str) {
     let found = Command::new("sh")
