@@ -14,6 +14,7 @@ use crate::env::Env;
 use crate::number::parse_number;
 use crate::secret::{self, Secret};
 use crate::server::doors::Doors;
+use crate::server::edit_contract::only_values_changed;
 use crate::server::knockd_conf::{self, Conf};
 use crate::server::rotation::{self, Loaded};
 use crate::settings::{KEYS, Settings};
@@ -45,7 +46,7 @@ pub fn knockd_conf(data: &[u8]) {
         return;
     };
     assert!(
-        only_values_changed(&first, &plan.new_text),
+        only_values_changed(&first.text, &first.conf, &plan.new_text),
         "more than rotator sequence values changed"
     );
     let conf = knockd_conf::parse(&plan.new_text, &|_| Err("no such file".into()))
@@ -56,32 +57,6 @@ pub fn knockd_conf(data: &[u8]) {
         again.new_text, plan.new_text,
         "a second pass changed the file"
     );
-}
-
-/// Outside the rotator doors' sequence values, the texts are identical, and
-/// the new values hold only `port:proto` items.
-fn only_values_changed(old: &Loaded, new: &[u8]) -> bool {
-    let mut ranges: Vec<_> = (old.conf.doors.iter())
-        .filter(|d| d.is_rotator())
-        .flat_map(|d| d.sequence_lines.iter().map(|(_, r)| r.clone()))
-        .collect();
-    ranges.sort_by_key(|r| r.start);
-    let (mut i, mut j) = (0, 0);
-    for r in ranges {
-        let keep = &old.text[i..r.start];
-        if new.get(j..j + keep.len()) != Some(keep) {
-            return false;
-        }
-        j += keep.len();
-        while new
-            .get(j)
-            .is_some_and(|b| b.is_ascii_alphanumeric() || b":,".contains(b))
-        {
-            j += 1;
-        }
-        i = r.end;
-    }
-    old.text[i..] == *new.get(j..).unwrap_or(&[])
 }
 
 /// A DNS reply to our question: never an address unless the reply carries

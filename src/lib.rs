@@ -41,6 +41,13 @@ pub use settings::Settings;
 /// The knockd.conf reader, for the tests that compare it with knockd.
 pub mod knockd_conf {
     pub use crate::server::knockd_conf::parse;
+
+    /// Outside the rotator doors' sequence values, `old` and `new` are
+    /// identical, and the new values hold only `port:proto` items.
+    pub fn only_values_changed(old: &[u8], new: &[u8]) -> bool {
+        parse(old, &|_| Err("none".into()))
+            .is_ok_and(|c| crate::server::edit_contract::only_values_changed(old, &c, new))
+    }
 }
 
 /// A rotation's plan, for the editor's property tests.

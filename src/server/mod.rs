@@ -8,6 +8,7 @@ pub mod boundary;
 pub mod diff;
 pub mod door_state;
 pub mod doors;
+pub mod edit_contract;
 pub mod job;
 pub mod knockd_conf;
 pub mod knockd_process;

@@ -10,6 +10,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::doors::Doors;
+use super::edit_contract;
 use super::knockd_conf::{self, Conf, Door};
 use super::knockd_syntax::{self, Port, lines, trimmed};
 use crate::derive::{self, Knock, Proto};
@@ -187,7 +188,15 @@ pub fn plan(settings: &Doors, loaded: &Loaded, now: u64, offset: i64) -> Result<
     let new_text = knockd_conf::rewrite(&loaded.text, conf, &|d: &Door| {
         values.get(&d.name[..]).cloned()
     });
-    // Belt and braces: what we write must read back as intended.
+    // Belt and braces: nothing but rotator values changed, and what we
+    // write reads back as intended.
+    if !edit_contract::only_values_changed(&loaded.text, conf, &new_text) {
+        return Err(at_line(
+            path,
+            1,
+            "rotation would change more than sequence values (a bug): nothing written",
+        ));
+    }
     let check = knockd_conf::parse(&new_text, &one_time_sequences).map_err(|e| {
         at_line(
             path,
