@@ -50,15 +50,16 @@ while [ $SECONDS -lt $end ]; do
         samples+=("$(sample)")
         next_sample=$((SECONDS + 10))
     fi
-    # Away from a boundary: 1 to 3.5 s into a 5 s period.
-    ms=$(( $(date +%s%3N) % 5000 ))
-    if [ $ms -lt 1000 ] || [ $ms -gt 3500 ]; then sleep 0.1; continue; fi
-    i=$((i % 100 + 1))
     now=$(date +%s)
     if [ $((now / 5)) != "$period" ]; then
         period=$((now / 5))
         skip=$(shadowed "$now")
+        continue
     fi
+    # Away from a boundary: 1 to 3.5 s into a 5 s period.
+    ms=$(( $(date +%s%3N) % 5000 ))
+    if [ $ms -lt 1000 ] || [ $ms -gt 3500 ]; then sleep 0.1; continue; fi
+    i=$((i % 100 + 1))
     case $skip in *" d$(printf %03d $i) "*) skipped=$((skipped + 1)); continue ;; esac
     "$K" knock 127.0.0.1 "d$(printf %03d $i)" || fail "knock $i failed"
     echo "d$(printf %03d $i)_ROTATOR $ms" >>"$WORK/knocks"
