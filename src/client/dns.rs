@@ -141,7 +141,7 @@ fn ask(
             // Some servers refuse one type (A of a v6-only name) and answer
             // the other: only when nothing came back is it a failure.
             Answer::Failed(rcode) => refused = Some(rcode),
-            // over_tcp says so as an error instead; never here.
+            // Only from over_tcp: the server truncated its TCP answer too.
             Answer::Truncated => return Err("truncated even over TCP".into()),
         }
     }
@@ -166,9 +166,6 @@ fn over_tcp(
     let query = build_query(id, name, qt)?;
     let reply = super::dns_tcp::exchange(server, &query, deadline)
         .map_err(|why| format!("truncated over UDP, and {why}"))?;
-    match parse_response(&reply, id, name, qt) {
-        Ok(Answer::Truncated) => Err("truncated even over TCP".into()),
-        Ok(a) => Ok(a),
-        Err(why) => Err(format!("truncated over UDP, and over TCP it sent {why}")),
-    }
+    parse_response(&reply, id, name, qt)
+        .map_err(|why| format!("truncated over UDP, and over TCP it sent {why}"))
 }
