@@ -201,7 +201,7 @@ pub fn plan(settings: &Doors, loaded: &Loaded, now: u64, offset: i64) -> Result<
         at_line(
             path,
             e.line,
-            &format!("rotation would produce a bad line: {}", e.msg),
+            &format!("rotation would produce a bad line (a bug): {}", e.msg),
         )
     })?;
     if check.doors.len() != conf.doors.len() {
