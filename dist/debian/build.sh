@@ -21,7 +21,7 @@ umask 022
 put() { # put MODE SOURCE DEST: a file, parents made
     install -D -m "$1" "$2" "$tree/$3"
 }
-man() { # man SOURCE DEST: compressed as Debian wants, reproducibly
+manpage() { # manpage SOURCE DEST: compressed as Debian wants, reproducibly
     mkdir -p "$(dirname "$tree/$2")"
     gzip -9n <"$1" >"$tree/$2"
 }
@@ -29,10 +29,10 @@ man() { # man SOURCE DEST: compressed as Debian wants, reproducibly
 put 755 "$exe" usr/bin/knock-rotator
 ln -s knock-rotator "$tree/usr/bin/knock-rotate"
 
-man "$src/man/knock-rotator.1" usr/share/man/man1/knock-rotator.1.gz
-man "$src/man/knock-rotate.8" usr/share/man/man8/knock-rotate.8.gz
+manpage "$src/man/knock-rotator.1" usr/share/man/man1/knock-rotator.1.gz
+manpage "$src/man/knock-rotate.8" usr/share/man/man8/knock-rotate.8.gz
 sed 's/^\.TH KNOCK 1/.TH KNOCK-ROTATOR-KNOCK 1/' "$src/man/knock.1" >"$tree/knock.1"
-man "$tree/knock.1" usr/share/man/man1/knock-rotator-knock.1.gz
+manpage "$tree/knock.1" usr/share/man/man1/knock-rotator-knock.1.gz
 rm "$tree/knock.1"
 
 # Completions for our two names only: `knock` is knockd's here.
