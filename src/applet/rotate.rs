@@ -135,8 +135,7 @@ fn run(ctx: &Ctx, mut o: Options) -> Result<()> {
     if o.watch {
         return watch(&env, &o.job);
     }
-    let now = clock::now_or(o.at)?;
-    let done = o.job.once(&env, now)?;
+    let done = o.job.once(&env, o.at)?;
     for w in &done.warnings {
         eprintln!("{}: warning: {w}", ctx.prog);
     }
@@ -145,7 +144,7 @@ fn run(ctx: &Ctx, mut o: Options) -> Result<()> {
     }
     if o.boundary_run && o.at.is_none() {
         let interval = ctx.env.server_interval()?;
-        boundary_run(&ctx.prog, interval, &env, &done.periods, &o.job, now)?;
+        boundary_run(&ctx.prog, interval, &env, &done.periods, &o.job, done.at)?;
     }
     done.refused.map_or(Ok(()), Err)
 }

@@ -80,12 +80,12 @@ fn detach_and_rotate(prog: &str, env: &Result<Settings>, job: &Job, next: u64) -
     }
     install_stop_handlers();
     while !stopped() && clock::now().unwrap_or(next) < next {
-        sleep_until(next);
+        sleep_until(0, next);
     }
     let code = if stopped() {
         0
     } else {
-        match job.once(env, clock::now().unwrap_or(next)) {
+        match job.once(env, None) {
             Ok(done) => {
                 if let Some(line) = done.line {
                     info(&format!("boundary run: {line}"));

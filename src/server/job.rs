@@ -16,6 +16,11 @@ use crate::settings::Settings;
 /// How long a rotation waits for another one to finish.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How often one rotation rotates again when the clock keeps stepping into
+/// other periods while it works (each pass takes milliseconds; a clock that
+/// outruns this is left to watch mode's next wake-up or the next timer run).
+const SETTLE_PASSES: usize = 4;
+
 /// What one rotation did.
 pub struct Rotated {
     /// The log line; `None` when a door was refused and nothing written.
@@ -29,6 +34,8 @@ pub struct Rotated {
     pub periods: Vec<u64>,
     /// Sections of the doors file that match no door, one warning each.
     pub warnings: Vec<String>,
+    /// The time whose periods the doors now hold.
+    pub at: u64,
 }
 
 /// What to rotate, and how to make knockd re-read it.
@@ -42,13 +49,38 @@ pub struct Job {
 }
 
 impl Job {
-    /// Rotate every door for its period holding `now`; `env` is the
-    /// environment's settings, for doors the doors file does not list.
-    pub fn once(&self, env: &Result<Settings>, now: u64) -> Result<Rotated> {
+    /// Rotate every door for its period holding `at`, or the clock's when
+    /// `None`; `env` is the environment's settings, for doors the doors file
+    /// does not list.
+    ///
+    /// The clock is read under the lock, so that no rotation writes the
+    /// period of a read made before another rotation's write; and read again
+    /// after writing, so that a step of the clock while this one worked is
+    /// followed before the lock is let go.
+    pub fn once(&self, env: &Result<Settings>, at: Option<u64>) -> Result<Rotated> {
         let config = &self.config;
         let real = std::fs::canonicalize(config).map_err(|e| Error::io(config.display(), e))?;
         let _lock = RotationLock::acquire(&real, LOCK_TIMEOUT)?;
         atomic_file::remove_stale_temps(&real);
+        let mut now = clock::now_or(at)?;
+        let mut pass = 1;
+        loop {
+            let done = self.rotate_locked(env, now)?;
+            if at.is_some() || pass == SETTLE_PASSES {
+                return Ok(done);
+            }
+            let after = clock::now()?;
+            if starts(after, &done.periods) == starts(now, &done.periods) {
+                return Ok(done);
+            }
+            now = after;
+            pass += 1;
+        }
+    }
+
+    /// One pass of [`Job::once`], the lock held, for the periods holding `now`.
+    fn rotate_locked(&self, env: &Result<Settings>, now: u64) -> Result<Rotated> {
+        let config = &self.config;
         let loaded = rotation::load(config)?;
         let doors = self.doors.load(env)?;
         let plan = rotation::plan(&doors, &loaded, now, 0)?;
@@ -64,6 +96,7 @@ impl Job {
             refused: plan.refusal(),
             periods: plan.periods(),
             warnings: warnings.clone(),
+            at: now,
         };
         let n = plan.doors.len();
         if plan.new_text == loaded.text && plan.refusal().is_some() {
@@ -97,6 +130,11 @@ impl Job {
             ))),
         }
     }
+}
+
+/// The start of the period holding `now`, for each period length.
+pub fn starts(now: u64, periods: &[u64]) -> Vec<u64> {
+    periods.iter().map(|p| now / p * p).collect()
 }
 
 /// knockd.conf holds the current sequences: a mode that lets other users

@@ -2,9 +2,9 @@
 //! sleeping on the real-time clock in between.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::job::{Job, Rotated};
+use super::job::{Job, Rotated, starts};
 use crate::cli;
 use crate::clock;
 use crate::error::Result;
@@ -62,6 +62,11 @@ pub fn info(line: &str) {
 /// set (so a jump is seen at once) and firing on resume when a suspend
 /// crossed it; it is also capped at a minute, just in case. With doors of
 /// several periods, every boundary of any of them is one.
+///
+/// Cancel-on-set only reports steps made after the timer is armed, so the
+/// clock is read once more after arming (see [`sleep_until`]): a step that
+/// lands during a rotation, or between it and the arming, ends the wait at
+/// once and the loop rotates again.
 pub fn watch(env: &Result<Settings>, job: &Job) -> Result<()> {
     install_stop_handlers();
     // Until the first rotation says otherwise: the environment's period.
@@ -70,29 +75,40 @@ pub fn watch(env: &Result<Settings>, job: &Job) -> Result<()> {
         "watching {}: rotating at every boundary of each door's period",
         job.config.display()
     ));
-    let mut done_for: Option<Vec<u64>> = None;
-    let mut retry_at: Option<u64> = None;
+    // The time whose periods the doors hold, once a rotation succeeded.
+    let mut held: Option<u64> = None;
+    // After a failure: when to try again, on the monotonic clock (a step of
+    // the real-time one neither hastens nor delays it).
+    let mut retry_at: Option<Instant> = None;
     while !stopped() {
         let now = clock::now()?;
-        let starts =
-            |periods: &[u64]| -> Vec<u64> { periods.iter().map(|p| now / p * p).collect() };
-        if done_for.as_ref() != Some(&starts(&periods)) && retry_at.is_none_or(|t| now >= t) {
-            let at_boundary = done_for.is_some();
-            match job.once(env, now) {
+        let current = held.is_some_and(|t| starts(t, &periods) == starts(now, &periods));
+        if !current && retry_at.is_none_or(|t| Instant::now() >= t) {
+            let at_boundary = held.is_some();
+            match job.once(env, None) {
                 Ok(done) => {
-                    report(&done, at_boundary, latest(&starts(&done.periods)));
+                    report(&done, at_boundary, latest(&starts(done.at, &done.periods)));
                     periods = done.periods;
-                    done_for = Some(starts(&periods));
+                    held = Some(done.at);
                     retry_at = None;
                 }
                 Err(e) => {
                     log(&format!("error: {e}; trying again in {RETRY} s"));
-                    retry_at = Some(now + RETRY);
+                    retry_at = Some(Instant::now() + Duration::from_secs(RETRY));
                 }
             }
         }
-        let next = next_boundary(now, &periods);
-        sleep_until(retry_at.unwrap_or(next).min(next));
+        // Sleep while the clock stays in the periods the doors hold (or, with
+        // nothing held, those of the read above), waking at the next boundary
+        // or retry.
+        let t = held.unwrap_or(now);
+        let from = latest(&starts(t, &periods));
+        let mut until = next_boundary(t, &periods);
+        if let Some(r) = retry_at {
+            let wait = r.saturating_duration_since(Instant::now()).as_secs();
+            until = until.min(clock::now()?.saturating_add(wait.max(1)));
+        }
+        sleep_until(from, until);
     }
     info("stopping (signal)");
     Ok(())
@@ -138,8 +154,11 @@ fn lag_ms(start: u64) -> u128 {
         .unwrap_or(0)
 }
 
-/// Sleep until UNIX time `target` (real-time clock), a signal, or a minute.
-pub fn sleep_until(target: u64) {
+/// Sleep while the real-time clock is in `[from, until)`: until UNIX time
+/// `until`, a step of the clock out of that span, a signal, or a minute.
+/// The clock is read again after the timer is armed, because cancel-on-set
+/// reports only the steps made after that.
+pub fn sleep_until(from: u64, until: u64) {
     use rustix::time::{
         Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, Timespec, timerfd_create,
         timerfd_settime,
@@ -150,7 +169,7 @@ pub fn sleep_until(target: u64) {
     };
     let spec = Itimerspec {
         it_interval: at(0),
-        it_value: at(target),
+        it_value: at(until),
     };
     let fd = timerfd_create(TimerfdClockId::Realtime, TimerfdFlags::CLOEXEC).and_then(|fd| {
         timerfd_settime(
@@ -160,8 +179,12 @@ pub fn sleep_until(target: u64) {
         )
         .map(|_| fd)
     });
+    let inside = || clock::now().is_ok_and(|now| (from..until).contains(&now));
     match fd {
         Ok(fd) => {
+            if !inside() {
+                return;
+            }
             let mut fds = [rustix::event::PollFd::new(
                 &fd,
                 rustix::event::PollFlags::IN,
@@ -169,9 +192,36 @@ pub fn sleep_until(target: u64) {
             let _ = rustix::event::poll(&mut fds, Some(&at(60)));
         }
         Err(_) => {
-            // No timerfd (very old kernel): short sleeps on the clock.
-            let now = clock::now().unwrap_or(target);
-            std::thread::sleep(Duration::from_secs(target.saturating_sub(now).clamp(1, 60)));
+            // No timerfd (very old kernel): sleeps of at most a second, so
+            // that a step is seen within one.
+            if inside() {
+                std::thread::sleep(Duration::from_secs(1));
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A clock already outside the span (a step that came before the timer
+    /// was armed) ends the wait at once rather than at the next boundary.
+    #[test]
+    fn a_clock_outside_the_span_ends_the_wait_at_once() {
+        let now = clock::now().unwrap();
+        for (from, until) in [(0, now), (now + 3600, now + 7200)] {
+            let t = Instant::now();
+            sleep_until(from, until);
+            assert!(t.elapsed() < Duration::from_secs(1), "{from}..{until}");
+        }
+    }
+
+    #[test]
+    fn boundaries() {
+        assert_eq!(next_boundary(3599, &[3600]), 3600);
+        assert_eq!(next_boundary(3600, &[3600, 600]), 4200);
+        assert_eq!(starts(4000, &[3600, 600]), [3600, 3600]);
+        assert_eq!(latest(&starts(4300, &[3600, 600])), 4200);
     }
 }
