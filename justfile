@@ -23,6 +23,7 @@ fuzz SECONDS="60":
 
 lint:
     cargo fmt --check
+    rustfmt --edition 2024 --check tests/clock/stepper.rs
     cargo clippy --all-targets -- -D warnings
     cargo clippy --all-targets --features fuzzing -- -D warnings
 
