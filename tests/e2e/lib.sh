@@ -8,12 +8,15 @@ export PATH=$PATH:/usr/sbin:/sbin
 fail() { echo "FAIL: $*" >&2; [ -f "$WORK/knockd.log" ] && { echo "--- knockd.log" >&2; tail -n 30 "$WORK/knockd.log" >&2; }; exit 1; }
 note() { echo "# $*"; }
 
-# The test's own loopback, and links named as a user installs them.
+# The test's own loopback, and links named as a user installs them. A copy,
+# not a link into the clone: the tests that drop privileges run it as a user
+# who may not traverse the clone's directories (a clone under /root, 0700).
 ip link set lo up
 mkdir -p "$WORK/bin"
-ln -sf "$BIN" "$WORK/bin/knock-rotator"
-ln -sf "$BIN" "$WORK/bin/knock"
-ln -sf "$BIN" "$WORK/bin/knock-rotate"
+cp "$BIN" "$WORK/bin/knock-rotator"
+chmod 755 "$WORK/bin/knock-rotator"
+ln -sf knock-rotator "$WORK/bin/knock"
+ln -sf knock-rotator "$WORK/bin/knock-rotate"
 KR=$WORK/bin/knock-rotator
 KNOCK=$WORK/bin/knock
 KNOCK_ROTATE=$WORK/bin/knock-rotate
