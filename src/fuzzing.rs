@@ -14,9 +14,9 @@ use crate::env::Env;
 use crate::number::parse_number;
 use crate::secret::{self, Secret};
 use crate::server::doors::Doors;
-use crate::server::edit_contract::only_values_changed;
-use crate::server::knockd_conf::{self, Conf};
-use crate::server::rotation::{self, Loaded};
+use crate::server::knockd::conf::{self as knockd_conf, Conf};
+use crate::server::knockd::edit_contract::only_values_changed;
+use crate::server::knockd::rotation::{self, Loaded};
 use crate::settings::{KEYS, Settings};
 use crate::settings_file::{self, SectionSource, SettingsFile};
 

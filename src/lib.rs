@@ -40,13 +40,13 @@ pub use settings::Settings;
 
 /// The knockd.conf reader, for the tests that compare it with knockd.
 pub mod knockd_conf {
-    pub use crate::server::knockd_conf::parse;
+    pub use crate::server::knockd::conf::parse;
 
     /// Outside the rotator doors' sequence values, `old` and `new` are
     /// identical, and the new values hold only `port:proto` items.
     pub fn only_values_changed(old: &[u8], new: &[u8]) -> bool {
         parse(old, &|_| Err("none".into()))
-            .is_ok_and(|c| crate::server::edit_contract::only_values_changed(old, &c, new))
+            .is_ok_and(|c| crate::server::knockd::edit_contract::only_values_changed(old, &c, new))
     }
 }
 
@@ -54,8 +54,8 @@ pub mod knockd_conf {
 pub mod rotation {
     use crate::error::Result;
     use crate::server::doors::Doors;
-    pub use crate::server::rotation::load;
-    use crate::server::rotation::{Loaded, Plan};
+    pub use crate::server::knockd::rotation::load;
+    use crate::server::knockd::rotation::{Loaded, Plan};
 
     /// The plan with `settings` for every door.
     pub fn plan(
@@ -64,6 +64,6 @@ pub mod rotation {
         now: u64,
         offset: i64,
     ) -> Result<Plan> {
-        crate::server::rotation::plan(&Doors::uniform(settings), loaded, now, offset)
+        crate::server::knockd::rotation::plan(&Doors::uniform(settings), loaded, now, offset)
     }
 }

@@ -12,11 +12,11 @@ use crate::cli::{self, Parsed};
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::server::boundary::boundary_run;
-use crate::server::diff::diff;
 use crate::server::doors::DoorsFile;
-use crate::server::job::Job;
-use crate::server::reload::Choice;
-use crate::server::rotation::{self, DEFAULT_CONFIG};
+use crate::server::knockd::diff::diff;
+use crate::server::knockd::job::Job;
+use crate::server::knockd::reload::Choice;
+use crate::server::knockd::rotation::{self, DEFAULT_CONFIG};
 use crate::server::watch::{info, set_quiet, watch};
 
 pub const APPLET: Applet = Applet {

@@ -13,9 +13,9 @@ use crate::client::profile::Choice;
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::json;
-use crate::server::door_state::{Held, held};
 use crate::server::doors::DoorsFile;
-use crate::server::rotation::{self, DEFAULT_CONFIG, DoorPlan};
+use crate::server::knockd::door_state::{Held, held};
+use crate::server::knockd::rotation::{self, DEFAULT_CONFIG, DoorPlan};
 
 pub const APPLET: Applet = Applet {
     name: "status",

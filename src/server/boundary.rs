@@ -6,7 +6,7 @@
 
 use rustix::process::{Pid, WaitOptions, setsid, waitpid};
 
-use super::job::Job;
+use super::backend::Backend;
 use super::watch::{info, install_stop_handlers, next_boundary, sleep_until, stopped};
 use crate::clock;
 use crate::error::{Error, Result};
@@ -25,7 +25,7 @@ pub fn boundary_run(
     interval: u64,
     env: &Result<Settings>,
     periods: &[u64],
-    job: &Job,
+    job: &dyn Backend,
     now: u64,
 ) -> Result<()> {
     let next = next_boundary(now, periods);
@@ -68,7 +68,7 @@ pub fn boundary_run(
 
 /// In the first child: a new session, a grandchild that does the work, and
 /// the child's own exit (reaped by the parent) saying how that went.
-fn detach_and_rotate(prog: &str, env: &Result<Settings>, job: &Job, next: u64) -> ! {
+fn detach_and_rotate(prog: &str, env: &Result<Settings>, job: &dyn Backend, next: u64) -> ! {
     if setsid().is_err() {
         exit_now(SETSID_FAILED);
     }

@@ -1,19 +1,14 @@
-//! The server's side: knockd.conf read as knockd reads it, the rotation
-//! plan and its byte-preserving edit, the atomic write, making knockd
-//! reload, and when to rotate (once, at every boundary, or at the next
-//! boundary after a timer run).
+//! The server's side. What every backend shares: the doors file, periods
+//! and what a rotation did (`backend`), the rotation lock, the atomic
+//! write, and when to rotate (once, at every boundary, or at the next
+//! boundary after a timer run). One folder per backend: `knockd/` edits
+//! knockd.conf and makes knockd reload; `nftables/` has the kernel match
+//! the sequences. The backends do not use each other (tests/structure.rs).
 
 pub mod atomic_file;
+pub mod backend;
 pub mod boundary;
-pub mod diff;
-pub mod door_state;
 pub mod doors;
-pub mod edit_contract;
-pub mod job;
-pub mod knockd_conf;
-pub mod knockd_process;
-pub mod knockd_syntax;
+pub mod knockd;
 pub mod lock;
-pub mod reload;
-pub mod rotation;
 pub mod watch;

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::job::{Job, Rotated, starts};
+use super::backend::{Backend, Rotated, starts};
 use crate::cli;
 use crate::clock;
 use crate::error::Result;
@@ -67,13 +67,13 @@ pub fn info(line: &str) {
 /// clock is read once more after arming (see [`sleep_until`]): a step that
 /// lands during a rotation, or between it and the arming, ends the wait at
 /// once and the loop rotates again.
-pub fn watch(env: &Result<Settings>, job: &Job) -> Result<()> {
+pub fn watch(env: &Result<Settings>, job: &dyn Backend) -> Result<()> {
     install_stop_handlers();
     // Until the first rotation says otherwise: the environment's period.
     let mut periods = vec![env.as_ref().map_or(DEFAULT_PERIOD, |s| s.period)];
     info(&format!(
         "watching {}: rotating at every boundary of each door's period",
-        job.config.display()
+        job.target()
     ));
     // The time whose periods the doors hold, once a rotation succeeded.
     let mut held: Option<u64> = None;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal, kill_process};
 
-use super::knockd_process::{alive, knockd_pid};
+use super::process::{alive, knockd_pid};
 use super::rotation::Loaded;
 use crate::env::is_ours;
 use crate::error::{Error, Result, quote};

@@ -1,7 +1,7 @@
 //! `rotate --dry-run`: the lines a rotation would change, as a diff.
 
-use super::knockd_syntax::{lines, trimmed};
 use super::rotation::{Loaded, Plan};
+use super::syntax::{lines, trimmed};
 use crate::clock;
 
 /// A unified-style diff of the lines that would change. Sequences are
@@ -58,8 +58,8 @@ mod tests {
     use crate::derive;
     use crate::env::Env;
     use crate::server::doors::Doors;
-    use crate::server::knockd_conf;
-    use crate::server::rotation::plan;
+    use crate::server::knockd::conf;
+    use crate::server::knockd::rotation::plan;
     use crate::settings::Settings;
 
     fn loaded(text: &[u8]) -> Loaded {
@@ -68,7 +68,7 @@ mod tests {
             path: dir.join("knockd.conf"),
             text: text.to_vec(),
             meta: std::fs::metadata(&dir).unwrap(),
-            conf: knockd_conf::parse(text, &|_| Err("none".into())).unwrap(),
+            conf: conf::parse(text, &|_| Err("none".into())).unwrap(),
         }
     }
 

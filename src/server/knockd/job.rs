@@ -4,13 +4,14 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::atomic_file;
-use super::doors::DoorsFile;
-use super::lock::RotationLock;
 use super::reload::{self, Choice};
 use super::rotation;
 use crate::clock;
 use crate::error::{Error, Result};
+use crate::server::atomic_file;
+use crate::server::backend::{Backend, Rotated, starts};
+use crate::server::doors::DoorsFile;
+use crate::server::lock::RotationLock;
 use crate::settings::Settings;
 
 /// How long a rotation waits for another one to finish.
@@ -21,23 +22,6 @@ const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 /// outruns this is left to watch mode's next wake-up or the next timer run).
 const SETTLE_PASSES: usize = 4;
 
-/// What one rotation did.
-pub struct Rotated {
-    /// The log line; `None` when a door was refused and nothing written.
-    pub line: Option<String>,
-    /// Doors that cannot be rotated in this period (v3's port 65536): they
-    /// keep their sequence, and the run must fail, but not be retried
-    /// before the next boundary.
-    pub refused: Option<Error>,
-    /// The doors' period lengths (watch mode wakes at the next boundary of
-    /// any of them).
-    pub periods: Vec<u64>,
-    /// Sections of the doors file that match no door, one warning each.
-    pub warnings: Vec<String>,
-    /// The time whose periods the doors now hold.
-    pub at: u64,
-}
-
 /// What to rotate, and how to make knockd re-read it.
 pub struct Job {
     pub config: PathBuf,
@@ -46,6 +30,16 @@ pub struct Job {
     pub reload: Choice,
     /// Per-door settings; read at every rotation.
     pub doors: DoorsFile,
+}
+
+impl Backend for Job {
+    fn once(&self, env: &Result<Settings>, at: Option<u64>) -> Result<Rotated> {
+        Job::once(self, env, at)
+    }
+
+    fn target(&self) -> String {
+        self.config.display().to_string()
+    }
 }
 
 impl Job {
@@ -130,11 +124,6 @@ impl Job {
             ))),
         }
     }
-}
-
-/// The start of the period holding `now`, for each period length.
-pub fn starts(now: u64, periods: &[u64]) -> Vec<u64> {
-    periods.iter().map(|p| now / p * p).collect()
 }
 
 /// knockd.conf holds the current sequences: a mode that lets other users

@@ -9,13 +9,13 @@ use std::fs::Metadata;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use super::doors::Doors;
+use super::conf::{self, Conf, Door};
 use super::edit_contract;
-use super::knockd_conf::{self, Conf, Door};
-use super::knockd_syntax::{self, Port, lines, trimmed};
+use super::syntax::{self, Port, lines, trimmed};
 use crate::derive::{self, Knock, Proto};
 use crate::error::{Error, Result};
 use crate::safe_read;
+use crate::server::doors::Doors;
 
 /// A knockd.conf (or one_time_sequences file) larger than this is not one:
 /// 5000 doors take about 1 MB.
@@ -115,7 +115,7 @@ pub fn load(path: &Path) -> Result<Loaded> {
     let mut text = Vec::new();
     let shown = path.display().to_string();
     let meta = safe_read::regular(&real, &shown, MAX_CONF_BYTES, &mut text)?;
-    let conf = knockd_conf::parse(&text, &one_time_sequences).map_err(|e| {
+    let conf = conf::parse(&text, &one_time_sequences).map_err(|e| {
         at_line(
             path,
             e.line,
@@ -143,7 +143,7 @@ fn one_time_sequences(path: &[u8]) -> std::result::Result<Vec<Port>, String> {
         if line.is_empty() || line[0] == b'#' {
             continue;
         }
-        if let Ok(seq) = knockd_syntax::parse_sequence(line, b"one_time_sequences", n) {
+        if let Ok(seq) = syntax::parse_sequence(line, b"one_time_sequences", n) {
             return Ok(seq);
         }
     }
@@ -185,7 +185,7 @@ pub fn plan(settings: &Doors, loaded: &Loaded, now: u64, offset: i64) -> Result<
         .filter(|d| d.refused.is_none())
         .map(|d| (&d.name[..], derive::join(&d.new, ",").into_bytes()))
         .collect();
-    let new_text = knockd_conf::rewrite(&loaded.text, conf, &|d: &Door| {
+    let new_text = conf::rewrite(&loaded.text, conf, &|d: &Door| {
         values.get(&d.name[..]).cloned()
     });
     // Belt and braces: nothing but rotator values changed, and what we
@@ -197,7 +197,7 @@ pub fn plan(settings: &Doors, loaded: &Loaded, now: u64, offset: i64) -> Result<
             "rotation would change more than sequence values (a bug): nothing written",
         ));
     }
-    let check = knockd_conf::parse(&new_text, &one_time_sequences).map_err(|e| {
+    let check = conf::parse(&new_text, &one_time_sequences).map_err(|e| {
         at_line(
             path,
             e.line,

@@ -12,7 +12,7 @@
 
 use std::ops::Range;
 
-use super::knockd_syntax::{ConfError, Port, check_tcpflags, err, lines, parse_sequence, trim};
+use super::syntax::{ConfError, Port, check_tcpflags, err, lines, parse_sequence, trim};
 use crate::derive::ROTATOR_SUFFIX;
 use crate::error::quote;
 

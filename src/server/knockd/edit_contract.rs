@@ -2,7 +2,7 @@
 //! rotator doors' `sequence` values the new file is the old one byte for
 //! byte, and the new values hold only `port:proto` items.
 
-use super::knockd_conf::Conf;
+use super::conf::Conf;
 
 /// Whether `new` keeps `old` (read as `conf`) but for rotator sequence values.
 pub fn only_values_changed(old: &[u8], conf: &Conf, new: &[u8]) -> bool {

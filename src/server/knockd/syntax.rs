@@ -1,6 +1,6 @@
 //! knockd 0.8's lexical rules, as its C code applies them: lines, C white
 //! space, atoi() ports and `port[:proto]` sequences. The grammar built on
-//! them is knockd_conf.rs.
+//! them is conf.rs.
 
 use std::ops::Range;
 
