@@ -11,13 +11,17 @@ use super::{Applet, Ctx};
 use crate::cli::{self, Parsed};
 use crate::clock;
 use crate::error::{Error, Result};
+use crate::server::backend::{Backend, Kind};
 use crate::server::boundary::boundary_run;
 use crate::server::doors::DoorsFile;
 use crate::server::knockd::diff::diff;
 use crate::server::knockd::job::Job;
 use crate::server::knockd::reload::Choice;
 use crate::server::knockd::rotation::{self, DEFAULT_CONFIG};
+use crate::server::nftables::job as nft_job;
+use crate::server::nftables::{door, nft};
 use crate::server::watch::{info, set_quiet, watch};
+use crate::settings::Settings;
 
 pub const APPLET: Applet = Applet {
     name: "rotate",
@@ -44,6 +48,9 @@ Options:
       --show-sequences    show sequences in --dry-run output (default: only
                           on a terminal)
       --at UNIX_SECONDS   rotate for the period holding this time
+      --backend NAME      knockd (the default) or nftables: the kernel matches
+                          the doors file's doors, no daemon (knock-rotate(8))
+      --remove            nftables: delete our table, leave the rest alone
       --pidfile PATH      knockd's pid file (default: its PidFile option,
                           else /var/run/knockd.pid)
       --reload-command CMD  reload with this shell command instead
@@ -61,6 +68,10 @@ environment, as for 'generate'; see knock-rotate(8).
 
 struct Options {
     job: Job,
+    backend: Option<Kind>,
+    /// The first knockd-only option given (refused with nftables).
+    knockd_only: Option<&'static str>,
+    remove: bool,
     doors_file: Option<PathBuf>,
     dry_run: bool,
     show: bool,
@@ -78,6 +89,9 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
             reload: Choice::Auto,
             doors: DoorsFile::default(),
         },
+        backend: None,
+        knockd_only: None,
+        remove: false,
         doors_file: None,
         dry_run: false,
         show: false,
@@ -90,25 +104,44 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
         match arg {
             Short('h') | Long("help") => return Ok(Parsed::Help),
             Short('V') | Long("version") => return Ok(Parsed::Version),
-            Short('c') | Long("config") => o.job.config = cli::path(p)?,
+            Long("backend") => {
+                o.backend = Some(Kind::parse("--backend", &cli::text(p, "--backend")?)?)
+            }
+            Long("remove") => o.remove = true,
+            Short('c') | Long("config") => {
+                o.knockd_only.get_or_insert("--config");
+                o.job.config = cli::path(p)?
+            }
             Long("doors-file") => o.doors_file = Some(cli::path(p)?),
             Short('n') | Long("dry-run") => o.dry_run = true,
             Long("show-sequences") => o.show = true,
             Long("at") => o.at = Some(cli::unix_time(p, "--at")?),
-            Long("pidfile") => o.job.pidfile = Some(cli::path(p)?),
+            Long("pidfile") => {
+                o.knockd_only.get_or_insert("--pidfile");
+                o.job.pidfile = Some(cli::path(p)?)
+            }
             Long("reload-command") => {
                 let cmd = cli::text(p, "--reload-command")?;
                 if cmd.trim().is_empty() {
                     return Err(Error::usage("--reload-command is empty"));
                 }
+                o.knockd_only.get_or_insert("--reload-command");
                 o.job.reload = Choice::Command(cmd);
             }
-            Long("no-reload") => o.job.reload = Choice::Off,
+            Long("no-reload") => {
+                o.knockd_only.get_or_insert("--no-reload");
+                o.job.reload = Choice::Off
+            }
             Short('w') | Long("watch") => o.watch = true,
             Long("no-boundary-run") => o.boundary_run = false,
             Short('q') | Long("quiet") => o.quiet = true,
             arg => return Err(arg.unexpected().into()),
         }
+    }
+    if o.remove && (o.watch || o.dry_run || o.at.is_some()) {
+        return Err(Error::usage(
+            "--remove removes the table and does nothing else: drop --watch, --dry-run and --at",
+        ));
     }
     if o.watch && (o.dry_run || o.at.is_some()) {
         return Err(Error::usage(
@@ -121,6 +154,18 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
 fn run(ctx: &Ctx, mut o: Options) -> Result<()> {
     o.job.doors = DoorsFile::new(&ctx.env, o.doors_file.take());
     set_quiet(o.quiet);
+    let backend = match o.backend {
+        Some(b) => b,
+        None => Kind::from_env(&ctx.env)?,
+    };
+    if backend == Kind::Nftables {
+        return run_nftables(ctx, o);
+    }
+    if o.remove {
+        return Err(Error::usage(
+            "--remove is for the nftables backend (knockd's doors live in knockd.conf)",
+        ));
+    }
     let env = o.job.doors.env_settings(&ctx.env)?;
     if o.dry_run {
         let loaded = rotation::load(&o.job.config)?;
@@ -145,6 +190,48 @@ fn run(ctx: &Ctx, mut o: Options) -> Result<()> {
     if o.boundary_run && o.at.is_none() {
         let interval = ctx.env.server_interval()?;
         boundary_run(&ctx.prog, interval, &env, &done.periods, &o.job, done.at)?;
+    }
+    done.refused.map_or(Ok(()), Err)
+}
+
+/// `rotate --backend nftables`: the doors file's doors, in the kernel.
+fn run_nftables(ctx: &Ctx, o: Options) -> Result<()> {
+    if let Some(flag) = o.knockd_only {
+        return Err(Error::usage(format!(
+            "{flag} is for the knockd backend; the nftables backend has no knockd.conf"
+        )));
+    }
+    // Every door is listed with its own settings; the environment's are
+    // only a fallback the doors file never needs.
+    let env = Settings::load(&ctx.env);
+    let doors = o.job.doors.clone();
+    if o.dry_run {
+        let loaded = doors.load_keys(&env, &door::KEYS)?;
+        let list = door::doors(&loaded)?;
+        let show = o.show || std::io::stdout().is_terminal();
+        let (rs, refused) = nft_job::build(&list, clock::now_or(o.at)?, show);
+        cli::out(&rs.text)?;
+        return refused.map_or(Ok(()), Err);
+    }
+    let job = nft_job::Job {
+        doors,
+        nft: nft::find(&ctx.env)?,
+        include: nft_job::include_path(),
+    };
+    if o.remove {
+        info(&job.remove()?);
+        return Ok(());
+    }
+    if o.watch {
+        return watch(&env, &job);
+    }
+    let done = job.once(&env, o.at)?;
+    if let Some(line) = done.line {
+        info(&line);
+    }
+    if o.boundary_run && o.at.is_none() {
+        let interval = ctx.env.server_interval()?;
+        boundary_run(&ctx.prog, interval, &env, &done.periods, &job, done.at)?;
     }
     done.refused.map_or(Ok(()), Err)
 }

@@ -81,6 +81,11 @@ impl PortSet {
         self.len == 0
     }
 
+    /// Whether `port` is a member.
+    pub fn contains(&self, port: u32) -> bool {
+        self.ranges.iter().any(|&(a, b)| (a..=b).contains(&port))
+    }
+
     /// Whether v3's 65536 is a member.
     pub fn has_v3_top(&self) -> bool {
         self.ranges.last().is_some_and(|&(_, b)| b == V3_TOP)

@@ -65,6 +65,26 @@ pub fn replace(path: &Path, data: &[u8], old: &Metadata) -> Result<()> {
         .map_err(|e| Error::io(format!("{}: fsync", dir.display()), e))
 }
 
+/// Atomically write `data` to `path`, a file of ours that only we may read
+/// (mode 0600), whether or not it exists.
+pub fn write_private(path: &Path, data: &[u8]) -> Result<()> {
+    let tmp = temp_path(path);
+    let _ = std::fs::remove_file(&tmp);
+    let result = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(data).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| Error::io(path.display(), e));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 fn write_temp(path: &Path, tmp: &Path, data: &[u8], old: &Metadata) -> Result<()> {
     let what = |op: &str| format!("{}: {op}", tmp.display());
     let mut f = std::fs::OpenOptions::new()

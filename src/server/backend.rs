@@ -1,8 +1,14 @@
 //! What every backend's rotation gives watch mode and the boundary run:
 //! one rotation, for the clock's periods or a given time, and what it did.
 
+use crate::clock;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
+
+/// How often one rotation rotates again when the clock keeps stepping into
+/// other periods while it works (each pass takes milliseconds; a clock that
+/// outruns this is left to watch mode's next wake-up or the next timer run).
+const SETTLE_PASSES: usize = 4;
 
 /// What one rotation did.
 pub struct Rotated {
@@ -22,6 +28,37 @@ pub struct Rotated {
     pub at: u64,
 }
 
+pub const BACKEND_VAR: &str = "KNOCKD_ROTATOR_BACKEND";
+
+/// Which backend serves the doors: `--backend`, else `$KNOCKD_ROTATOR_BACKEND`,
+/// else knockd.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    Knockd,
+    Nftables,
+}
+
+impl Kind {
+    /// `what` names the flag or variable, for the error.
+    pub fn parse(what: &str, value: &str) -> Result<Kind> {
+        match value {
+            "knockd" => Ok(Kind::Knockd),
+            "nftables" => Ok(Kind::Nftables),
+            other => Err(Error::usage(format!(
+                "{what}: {} is neither knockd nor nftables",
+                crate::error::quote(other)
+            ))),
+        }
+    }
+
+    pub fn from_env(env: &crate::env::Env) -> Result<Kind> {
+        match env.text(BACKEND_VAR)? {
+            None => Ok(Kind::Knockd),
+            Some(v) => Kind::parse(BACKEND_VAR, v),
+        }
+    }
+}
+
 /// A server backend: knockd.conf and knockd, or the kernel's nftables.
 pub trait Backend {
     /// Rotate every door for its period holding `at`, or the clock's when
@@ -37,4 +74,26 @@ pub trait Backend {
 /// The start of the period holding `now`, for each period length.
 pub fn starts(now: u64, periods: &[u64]) -> Vec<u64> {
     periods.iter().map(|p| now / p * p).collect()
+}
+
+/// Run `pass` (one rotation, the backend's lock held) for the periods
+/// holding `at`, or the clock's: read under the lock, so that no rotation
+/// writes the period of a read made before another rotation's write; and
+/// read again after each pass, so that a step of the clock while it worked
+/// is followed before the lock is let go.
+pub fn settled(at: Option<u64>, mut pass: impl FnMut(u64) -> Result<Rotated>) -> Result<Rotated> {
+    let mut now = clock::now_or(at)?;
+    let mut n = 1;
+    loop {
+        let done = pass(now)?;
+        if at.is_some() || n == SETTLE_PASSES {
+            return Ok(done);
+        }
+        let after = clock::now()?;
+        if starts(after, &done.periods) == starts(now, &done.periods) {
+            return Ok(done);
+        }
+        now = after;
+        n += 1;
+    }
 }

@@ -15,7 +15,7 @@ use crate::derive::rotator_name;
 use crate::env::Env;
 use crate::error::{Error, Result, quote};
 use crate::settings::Settings;
-use crate::settings_file::{SectionSource, SettingsFile};
+use crate::settings_file::{Section, SectionSource, SettingsFile};
 
 pub const DOORS_VAR: &str = "KNOCKD_ROTATOR_DOORS";
 pub const DEFAULT_DOORS: &str = "/etc/knock-rotator/doors";
@@ -69,6 +69,12 @@ impl DoorsFile {
     /// Read the file (if in use) and every listed door's settings, with
     /// `env` (the environment's settings) for the doors not listed.
     pub fn load<'a>(&self, env: &'a Result<Settings>) -> Result<Doors<'a>> {
+        self.load_keys(env, &[])
+    }
+
+    /// [`DoorsFile::load`], where a section may also hold `extra` keys (a
+    /// backend's own, read through [`Doors::listed`]).
+    pub fn load_keys<'a>(&self, env: &'a Result<Settings>, extra: &[&str]) -> Result<Doors<'a>> {
         let mut doors = Doors {
             env: env.as_ref(),
             file: None,
@@ -79,7 +85,7 @@ impl DoorsFile {
         }
         let file = SettingsFile::read(&self.path)?;
         for section in &file.sections {
-            file.check_keys(section, &[], "a door")?;
+            file.check_keys(section, extra, "a door")?;
             let name = rotator_name(section.name.as_bytes()).into_owned();
             if let Some((_, line, _)) = doors.listed.iter().find(|(n, _, _)| *n == name) {
                 return Err(file.error(
@@ -134,6 +140,24 @@ impl Doors<'_> {
                 f.path.display()
             ))),
         }
+    }
+
+    /// Every door the file lists, in its order: name (with its suffix), its
+    /// section and settings.
+    pub fn listed(&self) -> Vec<(&[u8], &Section, &Settings)> {
+        let Some(f) = &self.file else {
+            return Vec::new();
+        };
+        self.listed
+            .iter()
+            .zip(&f.sections)
+            .map(|((n, _, s), sec)| (&n[..], sec, s))
+            .collect()
+    }
+
+    /// The doors file, when one was read.
+    pub fn file(&self) -> Option<&SettingsFile> {
+        self.file.as_ref()
     }
 
     /// Where door `name`'s settings come from, for `status`.

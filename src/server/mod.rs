@@ -11,4 +11,5 @@ pub mod boundary;
 pub mod doors;
 pub mod knockd;
 pub mod lock;
+pub mod nftables;
 pub mod watch;

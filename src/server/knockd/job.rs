@@ -9,18 +9,13 @@ use super::rotation;
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::server::atomic_file;
-use crate::server::backend::{Backend, Rotated, starts};
+use crate::server::backend::{Backend, Rotated, settled};
 use crate::server::doors::DoorsFile;
 use crate::server::lock::RotationLock;
 use crate::settings::Settings;
 
 /// How long a rotation waits for another one to finish.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// How often one rotation rotates again when the clock keeps stepping into
-/// other periods while it works (each pass takes milliseconds; a clock that
-/// outruns this is left to watch mode's next wake-up or the next timer run).
-const SETTLE_PASSES: usize = 4;
 
 /// What to rotate, and how to make knockd re-read it.
 pub struct Job {
@@ -56,20 +51,7 @@ impl Job {
         let real = std::fs::canonicalize(config).map_err(|e| Error::io(config.display(), e))?;
         let _lock = RotationLock::acquire(&real, LOCK_TIMEOUT)?;
         atomic_file::remove_stale_temps(&real);
-        let mut now = clock::now_or(at)?;
-        let mut pass = 1;
-        loop {
-            let done = self.rotate_locked(env, now)?;
-            if at.is_some() || pass == SETTLE_PASSES {
-                return Ok(done);
-            }
-            let after = clock::now()?;
-            if starts(after, &done.periods) == starts(now, &done.periods) {
-                return Ok(done);
-            }
-            now = after;
-            pass += 1;
-        }
+        settled(at, |now| self.rotate_locked(env, now))
     }
 
     /// One pass of [`Job::once`], the lock held, for the periods holding `now`.

@@ -1,0 +1,185 @@
+//! The rules, per family: the input hook, the period windows (`time4`,
+//! `time6`), per class the walk over the slots that use the packet's port
+//! (`scan`) and the step logic (`step`), the grants, and the gate of the
+//! protected ports (`guard`).
+
+use std::fmt::Write;
+
+use super::door::Door;
+use super::elements::Filled;
+use super::layout::{Layout, key, knock, prio};
+use crate::derive::{Knock, Proto};
+
+const PORT: &str = "meta priority . meta l4proto . th dport";
+
+/// The rule text of every chain, and how many rules.
+#[derive(Default)]
+pub struct Rules {
+    pub text: String,
+    pub count: usize,
+}
+
+impl Rules {
+    fn chain(&mut self, name: &str, rules: &[String]) {
+        let _ = writeln!(self.text, "\tchain {name} {{");
+        if name == "input" {
+            let _ = writeln!(
+                self.text,
+                "\t\ttype filter hook input priority -150; policy accept;"
+            );
+        }
+        for rule in rules {
+            let _ = writeln!(self.text, "\t\t{rule}");
+        }
+        let _ = writeln!(self.text, "\t}}");
+        self.count += rules.len();
+    }
+}
+
+pub fn rules(doors: &[Door], l: &Layout, filled: &Filled) -> Rules {
+    let mut r = Rules::default();
+    // Knocks are new packets: a plain SYN or a UDP datagram. Every new
+    // packet is looked at (the `first` lookups are the filter); only new
+    // connections to protected ports meet the gate.
+    r.chain(
+        "input",
+        &[
+            "ct state new jump knock".into(),
+            "ct state new meta l4proto . th dport @prot jump guard".into(),
+        ],
+    );
+    r.chain(
+        "knock",
+        &[
+            "meta l4proto tcp tcp flags & (fin|syn|rst|ack) != syn return".into(),
+            "meta nfproto ipv4 jump time4".into(),
+            "meta nfproto ipv6 jump time6".into(),
+        ],
+    );
+    for (f, addr) in [("4", "ip saddr"), ("6", "ip6 saddr")] {
+        let time: Vec<String> = filled
+            .windows
+            .iter()
+            .map(|&(c, j)| {
+                let class = &l.classes[c];
+                format!(
+                    "meta time >= {} meta time < {} meta priority set {} jump scan{f}_{c}",
+                    j * class.period,
+                    (j + 1) * class.period + class.grace,
+                    prio(key(c, j))
+                )
+            })
+            .collect();
+        r.chain(&format!("time{f}"), &time);
+        for (c, class) in l.classes.iter().enumerate() {
+            // Each rule takes the next slot using this port; a miss ends
+            // the walk (every later lookup misses too).
+            let mut scan = vec![format!(
+                "meta priority set {PORT} map @first jump step{f}_{c}"
+            )];
+            for _ in 1..filled.depth[c] {
+                scan.push(format!(
+                    "meta priority set {PORT} map @next jump step{f}_{c}"
+                ));
+            }
+            r.chain(&format!("scan{f}_{c}"), &scan);
+            r.chain(
+                &format!("step{f}_{c}"),
+                &steps(f, addr, class.len, class.timeout),
+            );
+        }
+    }
+    for (g, i) in &l.groups {
+        let allow = |f: &str, addr: &str| {
+            format!(
+                "update @a{f}_{g} {{ {addr} timeout {}s }}",
+                doors[*i].open_for
+            )
+        };
+        r.chain(
+            &format!("g_{g}"),
+            &[allow("4", "ip saddr"), allow("6", "ip6 saddr")],
+        );
+    }
+    r.chain("guard", &guard(doors, l));
+    r
+}
+
+/// One class's step chain for one family: move on, finish, ignore a
+/// repeat, else reset (and restart at step 1).
+fn steps(f: &str, addr: &str, len: usize, timeout: u64) -> Vec<String> {
+    let key = format!("{addr} . meta priority");
+    let here = PORT;
+    let add = |set: String| format!("add @{set} {{ {key} timeout {timeout}s }}");
+    let del = |set: String| format!("delete @{set} {{ {key} }}");
+    let mut out = Vec::new();
+    for k in 1..len.saturating_sub(1) {
+        out.push(format!(
+            "{key} @t{f} {key} @s{f}_{k} {here} @p_{} {} {} return",
+            k + 1,
+            del(format!("s{f}_{k}")),
+            add(format!("s{f}_{}", k + 1))
+        ));
+    }
+    for k in 1..len {
+        out.push(format!(
+            "{key} @t{f} {key} @s{f}_{k} {here} @f_{} {} {} meta priority vmap @grant",
+            k + 1,
+            del(format!("s{f}_{k}")),
+            del(format!("t{f}"))
+        ));
+    }
+    for k in 1..len {
+        out.push(format!("{key} @s{f}_{k} {here} @p_{k} return"));
+    }
+    let mut reset = vec![del(format!("t{f}"))];
+    reset.extend((1..len).map(|k| del(format!("s{f}_{k}"))));
+    out.push(reset.join(" "));
+    if len > 1 {
+        out.push(format!(
+            "{here} @p_1 {} {} return",
+            add(format!("t{f}")),
+            add(format!("s{f}_1"))
+        ));
+    }
+    out.push(format!("{here} @f_1 meta priority vmap @grant"));
+    out
+}
+
+/// New connections to protected ports: a source its group allowed goes
+/// on; everyone else is dropped, or rejected where the doors say so.
+fn guard(doors: &[Door], l: &Layout) -> Vec<String> {
+    let groups: Vec<(&String, &Door)> = l.groups.iter().map(|(g, i)| (g, &doors[*i])).collect();
+    let list = |ks: &mut dyn Iterator<Item = &Knock>| {
+        let v: Vec<String> = ks.map(knock).collect();
+        v.join(", ")
+    };
+    let mut out = Vec::new();
+    for (g, d) in &groups {
+        let ports = list(&mut d.open.iter());
+        out.push(format!(
+            "meta l4proto . th dport {{ {ports} }} ip saddr @a4_{g} return"
+        ));
+        out.push(format!(
+            "meta l4proto . th dport {{ {ports} }} ip6 saddr @a6_{g} return"
+        ));
+    }
+    let mut reject: Vec<&Knock> = groups
+        .iter()
+        .filter(|(_, d)| d.reject)
+        .flat_map(|(_, d)| &d.open)
+        .collect();
+    reject.sort_by_key(|k| (k.proto as u8, k.port));
+    reject.dedup();
+    for (proto, how) in [
+        (Proto::Tcp, "reject with tcp reset"),
+        (Proto::Udp, "reject"),
+    ] {
+        let ports = list(&mut reject.iter().copied().filter(|k| k.proto == proto));
+        if !ports.is_empty() {
+            out.push(format!("meta l4proto . th dport {{ {ports} }} {how}"));
+        }
+    }
+    out.push("drop".into());
+    out
+}

@@ -1,0 +1,193 @@
+//! A door of the nftables backend: a section of the doors file with its
+//! sequence settings (as for knockd's doors) and what a knock opens.
+//!
+//! ```text
+//! [ssh_alice]
+//! secret_file = alice.secret
+//! open = 22/tcp            # one or more PORT/tcp or PORT/udp, comma-separated
+//! open_for = 30            # seconds a knocked source may start connections
+//! seq_timeout = 15         # seconds for the whole sequence, from its first knock
+//! grace = 60               # seconds the previous period's sequence still opens
+//! policy = drop            # or reject: what strangers get on an open port
+//! ```
+
+use crate::derive::{Knock, Proto, proto_for};
+use crate::error::{Error, Result, quote};
+use crate::number::parse_number;
+use crate::server::doors::Doors;
+use crate::settings::Settings;
+use crate::settings_file::{Section, SettingsFile};
+
+/// The keys this backend adds to a door's section.
+pub const KEYS: [&str; 5] = ["open", "open_for", "seq_timeout", "grace", "policy"];
+
+pub const DEFAULT_OPEN_FOR: u64 = 30;
+pub const DEFAULT_SEQ_TIMEOUT: u64 = 15;
+pub const DEFAULT_GRACE: u64 = 60;
+
+pub struct Door<'a> {
+    /// With its `_ROTATOR` suffix, as the derivation takes it.
+    pub name: Vec<u8>,
+    pub line: usize,
+    pub settings: &'a Settings,
+    /// What a knock opens, sorted, without repeats.
+    pub open: Vec<Knock>,
+    pub open_for: u64,
+    pub seq_timeout: u64,
+    /// Seconds after a boundary during which the previous sequence opens.
+    pub grace: u64,
+    /// Strangers' new connections to `open` are rejected, not dropped.
+    pub reject: bool,
+}
+
+/// Every door of the doors file, checked.
+pub fn doors<'a>(doors: &'a Doors) -> Result<Vec<Door<'a>>> {
+    let Some(file) = doors.file() else {
+        return Err(Error::usage(
+            "the nftables backend takes its doors from the doors file, and there is none: \
+             give --doors-file or KNOCKD_ROTATOR_DOORS, or make /etc/knock-rotator/doors",
+        ));
+    };
+    let listed = doors.listed();
+    if listed.is_empty() {
+        return Err(file.error(1, "no door in the doors file, so nothing to install"));
+    }
+    let mut out: Vec<Door> = Vec::with_capacity(listed.len());
+    for (name, section, settings) in listed {
+        let door = door(file, section, name, settings)?;
+        // One policy per port: the gate for it is shared by its doors.
+        for other in &out {
+            if other.reject != door.reject && other.open.iter().any(|k| door.open.contains(k)) {
+                return Err(file.error(
+                    section.line,
+                    &format!(
+                        "[{}] and [{}] (line {}) open the same port with different policies; \
+                         give them the same policy",
+                        section.name,
+                        String::from_utf8_lossy(&other.name),
+                        other.line
+                    ),
+                ));
+            }
+        }
+        out.push(door);
+    }
+    Ok(out)
+}
+
+fn door<'a>(
+    file: &SettingsFile,
+    section: &Section,
+    name: &[u8],
+    settings: &'a Settings,
+) -> Result<Door<'a>> {
+    let at = |key: &str| {
+        section
+            .get(key)
+            .map(|e| (e.text().trim().to_string(), e.line))
+    };
+    let bad = |line: usize, key: &str, why: &str| {
+        file.error(line, &format!("[{}] {key}: {why}", section.name))
+    };
+    let number = |key: &str, default: u64, min: u64, max: u64| match at(key) {
+        None => Ok(default),
+        Some((v, line)) => parse_number(&v, min, max).map_err(|why| bad(line, key, &why)),
+    };
+    let Some((open_text, open_line)) = at("open") else {
+        return Err(file.error(
+            section.line,
+            &format!(
+                "[{}] has no open (what a knock opens, such as 'open = 22/tcp')",
+                section.name
+            ),
+        ));
+    };
+    let open = parse_open(&open_text).map_err(|why| bad(open_line, "open", &why))?;
+    for k in &open {
+        if settings.ports.contains(u32::from(k.port))
+            && proto_for(k.port, settings.proto_modulo) == k.proto
+        {
+            return Err(bad(
+                open_line,
+                "open",
+                &format!(
+                    "{}/{} is one of the ports this door's knocks are drawn from; \
+                     a knock would open it for everyone: pick another port list or port",
+                    k.port,
+                    k.proto.as_str()
+                ),
+            ));
+        }
+    }
+    let max_grace = settings.period / 4;
+    let reject = match at("policy") {
+        None => false,
+        Some((v, _)) if v == "drop" => false,
+        Some((v, _)) if v == "reject" => true,
+        Some((v, line)) => {
+            return Err(bad(
+                line,
+                "policy",
+                &format!("{} is neither drop nor reject", quote(&v)),
+            ));
+        }
+    };
+    Ok(Door {
+        name: name.to_vec(),
+        line: section.line,
+        settings,
+        open,
+        open_for: number("open_for", DEFAULT_OPEN_FOR, 1, 86_400)?,
+        seq_timeout: number("seq_timeout", DEFAULT_SEQ_TIMEOUT, 1, 3600)?,
+        grace: number("grace", DEFAULT_GRACE.min(max_grace), 0, max_grace)?,
+        reject,
+    })
+}
+
+/// `22/tcp, 51820/udp`.
+pub fn parse_open(text: &str) -> std::result::Result<Vec<Knock>, String> {
+    let mut out = Vec::new();
+    for item in text.split(',').map(str::trim) {
+        let parsed = item.split_once('/').and_then(|(port, proto)| {
+            let port = port.parse::<u16>().ok().filter(|p| *p > 0)?;
+            let proto = match proto {
+                "tcp" => Proto::Tcp,
+                "udp" => Proto::Udp,
+                _ => return None,
+            };
+            Some(Knock { port, proto })
+        });
+        match parsed {
+            Some(k) => out.push(k),
+            None => return Err(format!("{} is not PORT/tcp or PORT/udp", quote(item))),
+        }
+    }
+    out.sort_by_key(|k| (k.proto as u8, k.port));
+    out.dedup();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_lists() {
+        let k = |port, proto| Knock { port, proto };
+        assert_eq!(
+            parse_open("22/tcp, 51820/udp,22/tcp").unwrap(),
+            [k(22, Proto::Tcp), k(51820, Proto::Udp)]
+        );
+        for bad in [
+            "",
+            "22",
+            "22/sctp",
+            "0/tcp",
+            "65536/tcp",
+            "x/tcp",
+            "22/tcp,",
+        ] {
+            assert!(parse_open(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! One rotation with the nftables backend: the doors file's doors, each
+//! with its previous, current and next periods' sequences, rendered as the
+//! whole table and applied in one `nft -f` transaction (nft and the kernel check all of it before any of it takes effect);
+//! then the same text, which nft has just accepted, is kept where the host
+//! firewall includes it when it reloads (fw4's include, or Debian's
+//! /etc/nftables.conf), so that a reload brings the doors back with it.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::door::{self, Door};
+use super::layout::{self, Slot, TABLE};
+use super::nft;
+use super::ruleset::{self, Ruleset};
+use crate::clock;
+use crate::derive;
+use crate::error::{Error, Result};
+use crate::server::atomic_file;
+use crate::server::backend::{Backend, Rotated, settled};
+use crate::server::doors::DoorsFile;
+use crate::server::lock::{RotationLock, runtime_dir};
+use crate::settings::Settings;
+
+const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+/// The lock of the table (one per table, as one per knockd.conf).
+const LOCK_KEY: &str = "nftables:inet knock_rotator";
+
+/// Where the last applied table is kept for the host firewall to include:
+/// `include "/var/run/knock-rotator/*.nft"` (a glob, so that a missing
+/// file never breaks the host's ruleset).
+pub fn include_path() -> PathBuf {
+    runtime_dir().join("knock_rotator.nft")
+}
+
+pub struct Job {
+    pub doors: DoorsFile,
+    pub nft: PathBuf,
+    pub include: PathBuf,
+}
+
+impl Backend for Job {
+    fn once(&self, env: &Result<Settings>, at: Option<u64>) -> Result<Rotated> {
+        let _lock = RotationLock::acquire(Path::new(LOCK_KEY), LOCK_TIMEOUT)?;
+        settled(at, |now| self.install(env, now))
+    }
+
+    fn target(&self) -> String {
+        format!("table {TABLE}")
+    }
+}
+
+impl Job {
+    fn install(&self, env: &Result<Settings>, now: u64) -> Result<Rotated> {
+        let doors = self.doors.load_keys(env, &door::KEYS)?;
+        let list = door::doors(&doors)?;
+        let (rs, refused) = build(&list, now, true);
+        let t = Instant::now();
+        // One batch: nft checks the whole text, and the kernel commits it
+        // all or nothing; a failure leaves the previous table as it was.
+        // (A separate `nft -c` sends the same batch and aborts it: twice
+        // the time for no more safety.)
+        nft::run(&self.nft, &["-f", "-"], rs.text.as_bytes())?;
+        let ms = t.elapsed().as_millis();
+        atomic_file::write_private(&self.include, rs.text.as_bytes()).map_err(|e| {
+            Error::failure(format!(
+                "the table is installed, but the copy for the host firewall's include is not: {e}"
+            ))
+        })?;
+        let n = list.len();
+        Ok(Rotated {
+            line: Some(format!(
+                "table {TABLE}: installed {n} door{} for {} and the periods around it \
+                 ({} elements, applied in {ms} ms)",
+                if n == 1 { "" } else { "s" },
+                period_text(&list, now),
+                rs.elements
+            )),
+            refused,
+            periods: periods(&list),
+            warnings: Vec::new(),
+            at: now,
+        })
+    }
+
+    /// Delete our table and its include copy; the host firewall's own
+    /// tables are not touched.
+    pub fn remove(&self) -> Result<String> {
+        let _lock = RotationLock::acquire(Path::new(LOCK_KEY), LOCK_TIMEOUT)?;
+        let gone = match nft::run(&self.nft, &["list", "tables"], b"") {
+            Ok(out) => !String::from_utf8_lossy(&out)
+                .lines()
+                .any(|l| l.trim() == format!("table {TABLE}")),
+            Err(e) => return Err(e),
+        };
+        if !gone {
+            nft::run(
+                &self.nft,
+                &["-f", "-"],
+                format!("delete table {TABLE}\n").as_bytes(),
+            )?;
+        }
+        match std::fs::remove_file(&self.include) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(self.include.display(), e)),
+        }
+        Ok(if gone {
+            format!("table {TABLE}: not installed; nothing to remove")
+        } else {
+            format!("table {TABLE}: removed; the host firewall is as it was")
+        })
+    }
+}
+
+/// The distinct period lengths of the doors.
+pub fn periods(doors: &[Door]) -> Vec<u64> {
+    let mut p: Vec<u64> = doors.iter().map(|d| d.settings.period).collect();
+    p.sort_unstable();
+    p.dedup();
+    p
+}
+
+fn period_text(doors: &[Door], now: u64) -> String {
+    match periods(doors)[..] {
+        [p] => format!("the period starting {}", clock::utc(now / p * p)),
+        _ => "each door's current period".into(),
+    }
+}
+
+/// Every door's slots for the periods around `now`, and the table. A
+/// period whose sequence cannot be had (v3's port 65536) is left out; for
+/// the current one, the run must fail (as knockd's rotation does).
+pub fn build(doors: &[Door], now: u64, show: bool) -> (Ruleset, Option<Error>) {
+    let names: Vec<&[u8]> = doors.iter().map(|d| &d.name[..]).collect();
+    let ids = layout::door_ids(&names);
+    let mut slots = Vec::new();
+    let mut refused: Vec<String> = Vec::new();
+    for (i, d) in doors.iter().enumerate() {
+        let period = d.settings.period;
+        for offset in [-1, 0, 1] {
+            let Some(start) = derive::period_start(now, period, offset) else {
+                continue;
+            };
+            match d.settings.derive(start, &d.name) {
+                Ok(seq) => slots.push(Slot {
+                    id: layout::slot_id(ids[i], start / period),
+                    door: i,
+                    start,
+                    seq,
+                }),
+                Err(e) if offset == 0 => refused.push(e.message().to_string()),
+                Err(_) => {}
+            }
+        }
+    }
+    let refusal = refused.first().map(|first| {
+        Error::failure(match refused.len() {
+            1 => first.clone(),
+            n => format!("{first} (and {} more doors this period)", n - 1),
+        })
+    });
+    (ruleset::render(doors, &slots, now, show), refusal)
+}

@@ -1,0 +1,144 @@
+//! The model the table is rendered from: slots (a door's sequence for one
+//! period, with its 32-bit id), classes of doors that share windows and
+//! step chains, door groups that share an allow set, and the names and
+//! hashes that tie them to the live table.
+
+use super::door::Door;
+use crate::derive::Knock;
+
+pub const TABLE: &str = "inet knock_rotator";
+/// Sources in progress, or allowed, per family and set: past this, new
+/// ones cannot start (the set refuses; the knock fails closed).
+pub const SET_SIZE: u32 = 65_535;
+/// Keys of the period windows sit above every slot id.
+pub const KEY_BASE: u32 = 0xfe00_0000;
+
+pub struct Slot {
+    pub id: u32,
+    pub door: usize,
+    pub start: u64,
+    pub seq: Vec<Knock>,
+}
+
+/// A door's id: a hash of its name in 22 bits, probed past collisions
+/// (so it stays the same while the doors change around it).
+pub fn door_ids(names: &[&[u8]]) -> Vec<u32> {
+    let mut taken = std::collections::HashSet::new();
+    names
+        .iter()
+        .map(|n| {
+            let mut id = fnv(&[n]) & 0x3f_ffff;
+            while !taken.insert(id) {
+                id = (id + 1) & 0x3f_ffff;
+            }
+            id
+        })
+        .collect()
+}
+
+pub fn fnv(parts: &[&[u8]]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for p in parts {
+        for b in p.iter().chain(&[0xff]) {
+            h = (h ^ u32::from(*b)).wrapping_mul(0x0100_0193);
+        }
+    }
+    h
+}
+
+/// A slot's id: the door's and the period's number modulo 4 (three periods
+/// are installed; a fourth value keeps a slot that is dropped from ever
+/// sharing an id with the one that replaces it).
+pub fn slot_id(door_id: u32, period: u64) -> u32 {
+    0x0100_0000 | door_id << 2 | (period & 3) as u32
+}
+
+/// `meta priority` is a tc class id: written MAJOR:MINOR in hex.
+pub fn prio(v: u32) -> String {
+    format!("{:x}:{:x}", v >> 16, v & 0xffff)
+}
+
+pub fn knock(k: &Knock) -> String {
+    format!("{} . {}", k.proto.as_str(), k.port)
+}
+
+/// A class of doors: the same period, grace and seq_timeout share their
+/// windows and step chains.
+pub struct Class {
+    pub period: u64,
+    pub grace: u64,
+    pub timeout: u64,
+    /// The longest sequence of its slots.
+    pub len: usize,
+}
+
+/// How the doors fall into classes and groups.
+pub struct Layout {
+    pub classes: Vec<Class>,
+    pub class_of: Vec<usize>,
+    /// Door groups (name, a door of it): what a knock opens, for how long.
+    pub groups: Vec<(String, usize)>,
+    /// The longest sequence of all.
+    pub max_len: usize,
+}
+
+pub fn layout(doors: &[Door], slots: &[Slot]) -> Layout {
+    let mut classes: Vec<Class> = Vec::new();
+    let mut class_of = Vec::new();
+    let mut groups: Vec<(String, usize)> = Vec::new();
+    for (i, d) in doors.iter().enumerate() {
+        let same = |c: &Class| {
+            (c.period, c.grace, c.timeout) == (d.settings.period, d.grace, d.seq_timeout)
+        };
+        let c = classes.iter().position(same).unwrap_or_else(|| {
+            classes.push(Class {
+                period: d.settings.period,
+                grace: d.grace,
+                timeout: d.seq_timeout,
+                len: 1,
+            });
+            classes.len() - 1
+        });
+        class_of.push(c);
+        let g = group(d);
+        if !groups.iter().any(|(n, _)| *n == g) {
+            groups.push((g, i));
+        }
+    }
+    for s in slots {
+        let c = &mut classes[class_of[s.door]];
+        c.len = c.len.max(s.seq.len());
+    }
+    let max_len = classes.iter().map(|c| c.len).max().unwrap_or(1);
+    Layout {
+        classes,
+        class_of,
+        groups,
+        max_len,
+    }
+}
+
+/// The key of class `c`'s window for period number `j`.
+pub fn key(c: usize, j: u64) -> u32 {
+    KEY_BASE | (c as u32) << 2 | (j & 3) as u32
+}
+
+/// A door group: what its knock opens and for how long; its name.
+pub fn group(d: &Door) -> String {
+    let open: Vec<String> = d.open.iter().map(knock).collect();
+    let key = format!("{} {} {}", open.join(","), d.open_for, d.reject);
+    format!("{:08x}", fnv(&[key.as_bytes()]))
+}
+
+/// A content hash of a door's installed slots, for `status`.
+pub fn content(slots: &[&Slot]) -> u32 {
+    let mut parts: Vec<Vec<u8>> = Vec::new();
+    for s in slots {
+        parts.push(s.start.to_le_bytes().to_vec());
+        for k in &s.seq {
+            parts.push(format!("{k}").into_bytes());
+        }
+    }
+    let refs: Vec<&[u8]> = parts.iter().map(|p| &p[..]).collect();
+    fnv(&refs)
+}

@@ -1,0 +1,14 @@
+//! The nftables backend: no daemon; the kernel matches the sequences. The
+//! doors file lists the doors (`door`); the whole table is rendered as one
+//! text (`ruleset`, from the model in `layout`; its parts in `objects`,
+//! `elements`, `chains`) and applied by the `nft` binary (`nft`) in one
+//! transaction (`job`).
+
+pub mod chains;
+pub mod door;
+pub mod elements;
+pub mod job;
+pub mod layout;
+pub mod nft;
+pub mod objects;
+pub mod ruleset;

@@ -1,0 +1,83 @@
+//! The table's objects, declared so that applying creates what is missing
+//! and keeps what exists (a set declared again with the same type is left
+//! as it is); then the rules and the static sets are flushed, to be filled
+//! again. The dynamic sets (knock progress, allowed sources) are never
+//! flushed: a rotation or a re-apply keeps every source's state.
+
+use std::fmt::Write;
+
+use super::layout::{Layout, SET_SIZE, TABLE};
+
+/// The declaring part of the text, and what it declares.
+pub struct Declared {
+    pub text: String,
+    pub sets: usize,
+    pub chains: usize,
+}
+
+const PORT: &str = "meta priority . meta l4proto . th dport";
+
+pub fn declare(l: &Layout) -> Declared {
+    let mut statics: Vec<(&str, String, String)> = vec![
+        ("set", "prot".into(), "meta l4proto . th dport".into()),
+        ("map", "first".into(), format!("{PORT} : meta priority")),
+        ("map", "next".into(), format!("{PORT} : meta priority")),
+        ("map", "grant".into(), "meta priority : verdict".into()),
+        (
+            "set",
+            "doors".into(),
+            "meta mark . meta mark . meta mark".into(),
+        ),
+    ];
+    for k in 1..=l.max_len {
+        statics.push(("set", format!("p_{k}"), PORT.into()));
+        statics.push(("set", format!("f_{k}"), PORT.into()));
+    }
+    let mut dynamic = Vec::new();
+    for (f, addr) in [("4", "ip saddr"), ("6", "ip6 saddr")] {
+        dynamic.push((format!("t{f}"), format!("{addr} . meta priority")));
+        for k in 1..l.max_len {
+            dynamic.push((format!("s{f}_{k}"), format!("{addr} . meta priority")));
+        }
+        for (g, _) in &l.groups {
+            dynamic.push((format!("a{f}_{g}"), addr.to_string()));
+        }
+    }
+    let mut chains = vec!["knock".to_string(), "guard".into()];
+    for (g, _) in &l.groups {
+        chains.push(format!("g_{g}"));
+    }
+    for f in ["4", "6"] {
+        chains.push(format!("time{f}"));
+        for c in 0..l.classes.len() {
+            chains.push(format!("scan{f}_{c}"));
+            chains.push(format!("step{f}_{c}"));
+        }
+    }
+    let mut t = format!("table {TABLE} {{\n");
+    for (kind, name, ty) in &statics {
+        let _ = writeln!(t, "\t{kind} {name} {{ typeof {ty}; }}");
+    }
+    for (name, ty) in &dynamic {
+        let _ = writeln!(
+            t,
+            "\tset {name} {{ typeof {ty}; flags dynamic,timeout; size {SET_SIZE}; }}"
+        );
+    }
+    let _ = writeln!(
+        t,
+        "\tchain input {{ type filter hook input priority -150; policy accept; }}"
+    );
+    for c in &chains {
+        let _ = writeln!(t, "\tchain {c} {{ }}");
+    }
+    let _ = writeln!(t, "}}\nflush table {TABLE}");
+    for (kind, name, _) in &statics {
+        let _ = writeln!(t, "flush {kind} {TABLE} {name}");
+    }
+    Declared {
+        text: t,
+        sets: statics.len() + dynamic.len(),
+        chains: chains.len() + 1,
+    }
+}
