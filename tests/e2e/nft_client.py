@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Packets for tests/e2e/nft_*.sh, from any source address on lo, so that
+each simulated client is its own source (the kernel tracks knocks per
+source). Loopback only: every address given must be 127/8 or ::1.
+
+  serve PORT...              echo servers: TCP on 127.0.0.1 and ::1 for
+                             each PORT/tcp, UDP for each PORT/udp
+  knock SRC DST SEQ [--twice] [--gap S]
+                             SEQ is 'port:proto port:proto ...'
+  connect SRC DST PORT       exit 0 if a TCP connection is accepted
+  udp SRC DST PORT           exit 0 if a datagram is echoed
+  hold SRC DST PORT FIFO     connect, then echo a line each time FIFO gets one
+  storm DST PORT SEQ_A SEQ_B BOUNDARY FROM_MS TO_MS STEP_MS GAP
+                             one client per start time from FROM_MS to TO_MS
+                             around BOUNDARY (UNIX s), each from its own
+                             127.0.1.N, sending SEQ_A if it starts before the
+                             boundary, else SEQ_B; then each must connect
+"""
+import ipaddress
+import socket
+import sys
+import threading
+import time
+
+
+def family(addr):
+    ip = ipaddress.ip_address(addr)
+    assert ip.is_loopback, f"{addr} is not a loopback address"
+    return socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+
+
+def send(src, dst, port, proto):
+    if proto == "udp":
+        s = socket.socket(family(dst), socket.SOCK_DGRAM)
+        s.bind((src, 0))
+        s.sendto(b"knock", (dst, port))
+        s.close()
+        return
+    s = socket.socket(family(dst), socket.SOCK_STREAM)
+    s.bind((src, 0))
+    s.setblocking(False)
+    try:
+        s.connect((dst, port))
+    except (BlockingIOError, OSError):
+        pass
+    # Leave the SYN on its way; never wait on a filtered port.
+    time.sleep(0.002)
+    s.close()
+
+
+def knock(src, dst, seq, twice=False, gap=0.01):
+    for item in seq.split():
+        port, proto = item.split(":")
+        for _ in range(2 if twice else 1):
+            send(src, dst, int(port), proto)
+        time.sleep(gap)
+
+
+def connect(src, dst, port, timeout=0.4):
+    s = socket.socket(family(dst), socket.SOCK_STREAM)
+    s.bind((src, 0))
+    s.settimeout(timeout)
+    try:
+        s.connect((dst, port))
+        s.sendall(b"ping\n")
+        return s.recv(16) == b"ping\n"
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def udp(src, dst, port, timeout=0.4):
+    s = socket.socket(family(dst), socket.SOCK_DGRAM)
+    s.bind((src, 0))
+    s.settimeout(timeout)
+    try:
+        s.sendto(b"ping", (dst, port))
+        return s.recvfrom(16)[0] == b"ping"
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def serve(ports):
+    def tcp(fam, addr, port):
+        srv = socket.socket(fam, socket.SOCK_STREAM)
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if fam == socket.AF_INET6:
+            srv.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        srv.bind((addr, port))
+        srv.listen(128)
+        while True:
+            c, _ = srv.accept()
+            threading.Thread(target=echo, args=(c,), daemon=True).start()
+
+    def echo(c):
+        try:
+            while True:
+                data = c.recv(4096)
+                if not data:
+                    break
+                c.sendall(data)
+        except OSError:
+            pass
+        c.close()
+
+    def udp_echo(fam, addr, port):
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s.bind((addr, port))
+        while True:
+            data, peer = s.recvfrom(4096)
+            s.sendto(data, peer)
+
+    for p in ports:
+        port, proto = p.split("/")
+        for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+            target = tcp if proto == "tcp" else udp_echo
+            threading.Thread(target=target, args=(fam, addr, int(port)), daemon=True).start()
+    print("serving", flush=True)
+    while True:
+        time.sleep(3600)
+
+
+def hold(src, dst, port, fifo):
+    s = socket.socket(family(dst), socket.SOCK_STREAM)
+    s.bind((src, 0))
+    s.settimeout(2)
+    s.connect((dst, port))
+    print("connected", flush=True)
+    while True:
+        with open(fifo) as f:
+            for line in f:
+                if line.strip() == "quit":
+                    return
+                s.sendall(b"echo\n")
+                ok = s.recv(16) == b"echo\n"
+                print("alive" if ok else "dead", flush=True)
+
+
+def storm(dst, port, seq_a, seq_b, boundary, frm, to, step, gap):
+    starts = [boundary + ms / 1000 for ms in range(frm, to + 1, step)]
+    threads, sources = [], []
+    for i, at in enumerate(starts):
+        src = f"127.0.1.{i + 1}"
+        sources.append((src, at))
+        while time.time() < at:
+            time.sleep(min(0.001, max(0, at - time.time())))
+        seq = seq_a if at < boundary else seq_b
+        t = threading.Thread(target=knock, args=(src, dst, seq, False, gap))
+        t.start()
+        threads.append(t)
+    for t in threads:
+        t.join()
+    time.sleep(0.1)
+    bad = [f"{src} (started {1000 * (at - boundary):+.0f} ms)" for src, at in sources
+           if not connect(src, dst, port)]
+    print(f"{len(sources)} knocks started every {step} ms from {frm} to {to} ms around the "
+          f"boundary; {len(sources) - len(bad)} opened")
+    if bad:
+        print("not opened: " + ", ".join(bad))
+        sys.exit(1)
+
+
+def main(a):
+    cmd = a[0]
+    if cmd == "serve":
+        serve(a[1:])
+    elif cmd == "knock":
+        gap = float(a[a.index("--gap") + 1]) if "--gap" in a else 0.01
+        knock(a[1], a[2], a[3], "--twice" in a, gap)
+    elif cmd == "connect":
+        sys.exit(0 if connect(a[1], a[2], int(a[3])) else 1)
+    elif cmd == "udp":
+        sys.exit(0 if udp(a[1], a[2], int(a[3])) else 1)
+    elif cmd == "hold":
+        hold(a[1], a[2], int(a[3]), a[4])
+    elif cmd == "storm":
+        storm(a[1], int(a[2]), a[3], a[4], float(a[5]), int(a[6]), int(a[7]), int(a[8]),
+              float(a[9]))
+    else:
+        sys.exit(f"unknown command {cmd}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
