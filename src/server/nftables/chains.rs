@@ -164,13 +164,16 @@ fn guard(doors: &[Door], l: &Layout) -> Vec<String> {
             "meta l4proto . th dport {{ {ports} }} ip6 saddr @a6_{g} return"
         ));
     }
-    let mut reject: Vec<&Knock> = groups
+    let mut reject: Vec<&Knock> = Vec::new();
+    for k in groups
         .iter()
         .filter(|(_, d)| d.reject)
         .flat_map(|(_, d)| &d.open)
-        .collect();
-    reject.sort_by_key(|k| (k.proto as u8, k.port));
-    reject.dedup();
+    {
+        if !reject.contains(&k) {
+            reject.push(k);
+        }
+    }
     for (proto, how) in [
         (Proto::Tcp, "reject with tcp reset"),
         (Proto::Udp, "reject"),

@@ -158,12 +158,20 @@ pub fn parse_open(text: &str) -> std::result::Result<Vec<Knock>, String> {
             Some(Knock { port, proto })
         });
         match parsed {
-            Some(k) => out.push(k),
+            // Sorted and without repeats (the group's name hashes it); a
+            // few items, so by hand.
+            Some(k) if !out.contains(&k) => {
+                let key = |k: &Knock| (k.proto as u8, k.port);
+                let at = out
+                    .iter()
+                    .position(|o| key(o) > key(&k))
+                    .unwrap_or(out.len());
+                out.insert(at, k);
+            }
+            Some(_) => {}
             None => return Err(format!("{} is not PORT/tcp or PORT/udp", quote(item))),
         }
     }
-    out.sort_by_key(|k| (k.proto as u8, k.port));
-    out.dedup();
     Ok(out)
 }
 

@@ -3,12 +3,10 @@
 //! (`first`, `next`), the group its completion grants (`grant`); the
 //! protected ports (`prot`) and each door's manifest line (`doors`).
 
-use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 use super::door::Door;
 use super::layout::{Layout, Slot, TABLE, content, fnv, group, key, knock, prio};
-use crate::derive::Knock;
 
 /// What the slots filled in, and what the rules need of it.
 pub struct Filled {
@@ -23,46 +21,50 @@ pub fn fill(doors: &[Door], l: &Layout, slots: &[Slot]) -> Filled {
     let mut e = Elements::default();
     let mut windows = Vec::new();
     let mut depth = vec![1; l.classes.len()];
-    // The last slot of each (window key or slot, port) chain.
-    let mut after: HashMap<(u32, Knock), u32> = HashMap::new();
-    for s in slots {
+    // (window key, (protocol, port), slot index, slot id) for each port a
+    // slot uses; sorted, the slots sharing a port in a window are
+    // consecutive, in slot order.
+    let mut uses: Vec<(u32, (u8, u16), usize, u32)> = Vec::new();
+    for (n, s) in slots.iter().enumerate() {
         let c = l.class_of[s.door];
         let j = s.start / l.classes[c].period;
         if !windows.contains(&(c, j)) {
             windows.push((c, j));
         }
-        let window = key(c, j);
-        let mut seen = HashSet::new();
         for (i, k) in s.seq.iter().enumerate() {
             let set = if i + 1 == s.seq.len() { "f" } else { "p" };
             e.add(
                 &format!("{set}_{}", i + 1),
                 format!("{} . {}", prio(s.id), knock(k)),
             );
-            if !seen.insert(*k) {
-                continue;
-            }
-            let (mut at, mut n) = ((window, *k), 1);
-            while let Some(next) = after.get(&at) {
-                at = (*next, *k);
-                n += 1;
-            }
-            let map = if at.0 == window { "first" } else { "next" };
-            e.add(
-                map,
-                format!("{} . {} : {}", prio(at.0), knock(k), prio(s.id)),
-            );
-            after.insert(at, s.id);
-            depth[c] = depth[c].max(n);
+            uses.push((key(c, j), (k.proto as u8, k.port), n, s.id));
         }
         e.add(
             "grant",
             format!("{} : goto g_{}", prio(s.id), group(&doors[s.door])),
         );
     }
+    uses.sort_unstable();
+    uses.dedup_by_key(|u| (u.0, u.1, u.2));
+    let mut run = 0;
+    for (i, u) in uses.iter().enumerate() {
+        let k = format!("{} . {}", if u.1.0 == 0 { "tcp" } else { "udp" }, u.1.1);
+        match i.checked_sub(1).map(|p| &uses[p]) {
+            Some(prev) if (prev.0, prev.1) == (u.0, u.1) => {
+                e.add("next", format!("{} . {k} : {}", prio(prev.3), prio(u.3)));
+                run += 1;
+            }
+            _ => {
+                e.add("first", format!("{} . {k} : {}", prio(u.0), prio(u.3)));
+                run = 1;
+            }
+        }
+        let c = ((u.0 >> 2) & 0x3f_ffff) as usize;
+        depth[c] = depth[c].max(run);
+    }
     for (i, d) in doors.iter().enumerate() {
         for k in &d.open {
-            e.add("prot", knock(k));
+            e.add_once("prot", knock(k));
         }
         let mine: Vec<&Slot> = slots.iter().filter(|s| s.door == i).collect();
         e.add("doors", manifest(d, &mine));
@@ -86,24 +88,32 @@ pub fn manifest(d: &Door, mine: &[&Slot]) -> String {
     format!("0x{:x} . 0x{:x} . {until}", fnv(&[&d.name]), content(mine))
 }
 
-/// Elements per set, in the order first added, without repeats.
+/// Elements per set, in the order added.
 #[derive(Default)]
 pub struct Elements {
-    sets: Vec<(String, Vec<String>, HashSet<String>)>,
+    sets: Vec<(String, Vec<String>)>,
 }
 
 impl Elements {
-    fn add(&mut self, set: &str, element: String) {
-        let i = match self.sets.iter().position(|(n, _, _)| n == set) {
+    fn list(&mut self, set: &str) -> &mut Vec<String> {
+        let i = match self.sets.iter().position(|(n, _)| n == set) {
             Some(i) => i,
             None => {
-                self.sets
-                    .push((set.to_string(), Vec::new(), HashSet::new()));
+                self.sets.push((set.to_string(), Vec::new()));
                 self.sets.len() - 1
             }
         };
-        let (_, list, seen) = &mut self.sets[i];
-        if seen.insert(element.clone()) {
+        &mut self.sets[i].1
+    }
+
+    fn add(&mut self, set: &str, element: String) {
+        self.list(set).push(element);
+    }
+
+    /// For the few elements that several doors give (their open ports).
+    fn add_once(&mut self, set: &str, element: String) {
+        let list = self.list(set);
+        if !list.contains(&element) {
             list.push(element);
         }
     }
@@ -113,7 +123,7 @@ impl Elements {
     /// elements.
     pub fn write(&self, t: &mut String, show: bool) -> usize {
         let mut n = 0;
-        for (set, list, _) in &self.sets {
+        for (set, list) in &self.sets {
             n += list.len();
             if !show {
                 let _ = writeln!(

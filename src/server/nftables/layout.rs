@@ -23,15 +23,20 @@ pub struct Slot {
 /// A door's id: a hash of its name in 22 bits, probed past collisions
 /// (so it stays the same while the doors change around it).
 pub fn door_ids(names: &[&[u8]]) -> Vec<u32> {
-    let mut taken = std::collections::HashSet::new();
+    let mut taken: Vec<u32> = Vec::with_capacity(names.len());
     names
         .iter()
         .map(|n| {
             let mut id = fnv(&[n]) & 0x3f_ffff;
-            while !taken.insert(id) {
-                id = (id + 1) & 0x3f_ffff;
+            loop {
+                match taken.binary_search(&id) {
+                    Ok(_) => id = (id + 1) & 0x3f_ffff,
+                    Err(at) => {
+                        taken.insert(at, id);
+                        return id;
+                    }
+                }
             }
-            id
         })
         .collect()
 }

@@ -62,15 +62,12 @@ pub fn run(nft: &Path, args: &[&str], input: &[u8]) -> Result<Vec<u8>> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| Error::io(nft.display(), e))?;
-    // A writer thread: nft may fill its output pipes before reading all of
-    // a large input.
-    let mut stdin = child.stdin.take();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        if let Some(s) = stdin.as_mut() {
-            let _ = s.write_all(&input);
-        }
-    });
+    // nft reads all of its input before it writes a line (it parses the
+    // whole text first), so no writer thread is needed: write, close, read.
+    // A nft that exits early leaves us EPIPE, and its message on stderr.
+    if let Some(mut s) = child.stdin.take() {
+        let _ = s.write_all(input);
+    }
     let mut out = Vec::new();
     let mut err = Vec::new();
     if let Some(mut s) = child.stdout.take() {
@@ -79,7 +76,6 @@ pub fn run(nft: &Path, args: &[&str], input: &[u8]) -> Result<Vec<u8>> {
     if let Some(mut s) = child.stderr.take() {
         let _ = s.read_to_end(&mut err);
     }
-    let _ = writer.join();
     let status = child.wait().map_err(|e| Error::io(nft.display(), e))?;
     if status.success() {
         return Ok(out);
