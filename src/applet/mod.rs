@@ -17,6 +17,7 @@ pub mod new_secret;
 pub mod profile;
 pub mod rotate;
 pub mod status;
+pub mod status_nftables;
 
 /// What an applet gets besides its arguments.
 pub struct Ctx {

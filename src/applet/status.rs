@@ -13,6 +13,7 @@ use crate::client::profile::Choice;
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::json;
+use crate::server::backend::Kind;
 use crate::server::doors::DoorsFile;
 use crate::server::knockd::door_state::{Held, held};
 use crate::server::knockd::rotation::{self, DEFAULT_CONFIG, DoorPlan};
@@ -36,6 +37,8 @@ With a profile, show that profile's period and fingerprint. No sequence
 or secret is ever shown.
 
 Options:
+      --backend NAME     knockd (the default) or nftables: the live table's
+                         view of the doors file's doors
   -c, --config PATH      knockd's configuration (default /etc/knockd.conf)
       --doors-file PATH  per-door settings (default /etc/knock-rotator/doors)
   -p, --profile NAME     a client profile instead of knockd.conf
@@ -48,6 +51,7 @@ Options:
 ";
 
 struct Options {
+    backend: Option<Kind>,
     config: PathBuf,
     doors_file: Option<PathBuf>,
     profile: Choice,
@@ -57,6 +61,7 @@ struct Options {
 
 fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
     let mut o = Options {
+        backend: None,
         config: DEFAULT_CONFIG.into(),
         doors_file: None,
         profile: Choice::default(),
@@ -67,6 +72,9 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
         match arg {
             Short('h') | Long("help") => return Ok(Parsed::Help),
             Short('V') | Long("version") => return Ok(Parsed::Version),
+            Long("backend") => {
+                o.backend = Some(Kind::parse("--backend", &cli::text(p, "--backend")?)?)
+            }
             Short('c') | Long("config") => o.config = cli::path(p)?,
             Long("doors-file") => o.doors_file = Some(cli::path(p)?),
             Short('p') | Long("profile") => o.profile.name = Some(cli::text(p, "--profile")?),
@@ -85,6 +93,13 @@ fn run(ctx: &Ctx, o: Options) -> Result<()> {
         return profile_status(ctx, &o.profile, now, o.json);
     }
     let doors_file = DoorsFile::new(&ctx.env, o.doors_file);
+    let backend = match o.backend {
+        Some(b) => b,
+        None => Kind::from_env(&ctx.env)?,
+    };
+    if backend == Kind::Nftables {
+        return super::status_nftables::run(ctx, &doors_file, now, o.json);
+    }
     let env = doors_file.env_settings(&ctx.env)?;
     let doors = doors_file.load(&env)?;
     let loaded = rotation::load(&o.config)?;

@@ -131,6 +131,19 @@ fn period_text(doors: &[Door], now: u64) -> String {
 /// period whose sequence cannot be had (v3's port 65536) is left out; for
 /// the current one, the run must fail (as knockd's rotation does).
 pub fn build(doors: &[Door], now: u64, show: bool) -> (Ruleset, Option<Error>) {
+    let (slots, refused) = slots(doors, now);
+    let refusal = refused.first().map(|first| {
+        Error::failure(match refused.len() {
+            1 => first.clone(),
+            n => format!("{first} (and {} more doors this period)", n - 1),
+        })
+    });
+    (ruleset::render(doors, &slots, now, show), refusal)
+}
+
+/// The previous, current and next periods' slots of every door, and why
+/// a door has no current one.
+pub fn slots(doors: &[Door], now: u64) -> (Vec<Slot>, Vec<String>) {
     let names: Vec<&[u8]> = doors.iter().map(|d| &d.name[..]).collect();
     let ids = layout::door_ids(&names);
     let mut slots = Vec::new();
@@ -153,11 +166,5 @@ pub fn build(doors: &[Door], now: u64, show: bool) -> (Ruleset, Option<Error>) {
             }
         }
     }
-    let refusal = refused.first().map(|first| {
-        Error::failure(match refused.len() {
-            1 => first.clone(),
-            n => format!("{first} (and {} more doors this period)", n - 1),
-        })
-    });
-    (ruleset::render(doors, &slots, now, show), refusal)
+    (slots, refused)
 }

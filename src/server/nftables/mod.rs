@@ -12,3 +12,4 @@ pub mod layout;
 pub mod nft;
 pub mod objects;
 pub mod ruleset;
+pub mod status;

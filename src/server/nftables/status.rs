@@ -1,0 +1,204 @@
+//! `status` with the nftables backend, from the live table: per door, which
+//! periods it holds (its line in the `doors` set: name hash, content hash,
+//! and until when its installed windows open), and how many sources its
+//! group allows now. Only those small sets are listed, never the whole
+//! table (listing tens of thousands of elements takes seconds). And a
+//! warning where the host firewall would drop a door's port anyway.
+
+use std::path::Path;
+
+use super::door::Door;
+use super::elements::manifest;
+use super::job;
+use super::layout::{Slot, fnv, group, knock};
+use super::nft;
+use crate::error::Result;
+use crate::json::{self, Value};
+
+/// Which periods a door's line in the live table is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Holds {
+    /// The periods around now: as a rotation now would install.
+    Current,
+    /// As a rotation one period ago installed: the timer or watch is late.
+    Previous,
+    Other,
+    /// Not in the table (or no table).
+    Missing,
+}
+
+impl Holds {
+    pub fn key(self) -> &'static str {
+        match self {
+            Holds::Current => "current",
+            Holds::Previous => "previous",
+            Holds::Other => "other",
+            Holds::Missing => "missing",
+        }
+    }
+}
+
+pub struct Row {
+    pub holds: Holds,
+    /// The end of the last window the live table opens for it.
+    pub until: Option<u64>,
+    /// Sources its group allows now (IPv4 and IPv6).
+    pub allowed: usize,
+}
+
+pub struct Report {
+    pub installed: bool,
+    pub rows: Vec<Row>,
+    pub warnings: Vec<String>,
+}
+
+/// `nft -j ARGS`, parsed; `None` when the object does not exist.
+fn list(nft: &Path, args: &[&str]) -> Result<Option<Value>> {
+    let mut all = vec!["-j"];
+    all.extend_from_slice(args);
+    match nft::run(nft, &all, b"") {
+        Ok(out) => Ok(json::parse(&String::from_utf8_lossy(&out))),
+        Err(e) if e.message().contains("No such file or directory") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The elements of a set listing.
+fn elements(v: &Option<Value>) -> &[Value] {
+    v.as_ref()
+        .and_then(|v| v.get("nftables"))
+        .map(Value::items)
+        .unwrap_or(&[])
+        .iter()
+        .find_map(|o| o.get("set"))
+        .and_then(|s| s.get("elem"))
+        .map(Value::items)
+        .unwrap_or(&[])
+}
+
+pub fn report(nft: &Path, doors: &[Door], now: u64) -> Result<Report> {
+    let live = list(nft, &["list", "set", "inet", "knock_rotator", "doors"])?;
+    let installed = live.is_some();
+    // name hash -> (content hash, until)
+    let lines: Vec<(u32, u32, u64)> = elements(&live)
+        .iter()
+        .filter_map(|e| {
+            let c = e.get("concat")?.items();
+            let n = |i: usize| c.get(i).and_then(Value::num);
+            Some((n(0)? as u32, n(1)? as u32, n(2)? as u64))
+        })
+        .collect();
+    let content = |slots: &[Slot], i: usize, d: &Door| {
+        let mine: Vec<&Slot> = slots.iter().filter(|s| s.door == i).collect();
+        manifest(d, &mine)
+    };
+    let (now_slots, _) = job::slots(doors, now);
+    let mut rows = Vec::new();
+    let mut allowed: Vec<(String, usize)> = Vec::new();
+    for (i, d) in doors.iter().enumerate() {
+        let name = fnv(&[&d.name]);
+        let line = lines.iter().find(|l| l.0 == name);
+        let text = |(_, c, u): (u32, u32, u64)| format!("0x{name:x} . 0x{c:x} . {u}");
+        let (prev_slots, _) = job::slots(
+            std::slice::from_ref(d),
+            now.saturating_sub(d.settings.period),
+        );
+        let holds = match line {
+            None => Holds::Missing,
+            Some(l) if text(*l) == content(&now_slots, i, d) => Holds::Current,
+            Some(l) if text(*l) == content(&prev_slots, 0, d) => Holds::Previous,
+            Some(_) => Holds::Other,
+        };
+        let g = group(d);
+        let n = match allowed.iter().find(|(n, _)| *n == g) {
+            Some((_, n)) => *n,
+            None => {
+                let mut n = 0;
+                for f in ["a4_", "a6_"] {
+                    let set = format!("{f}{g}");
+                    n += elements(&list(nft, &["list", "set", "inet", "knock_rotator", &set])?)
+                        .len();
+                }
+                allowed.push((g, n));
+                n
+            }
+        };
+        rows.push(Row {
+            holds,
+            until: line.map(|l| l.2),
+            allowed: n,
+        });
+    }
+    let warnings = if installed {
+        host_drops(nft, doors)?
+    } else {
+        Vec::new()
+    };
+    Ok(Report {
+        installed,
+        rows,
+        warnings,
+    })
+}
+
+/// Other tables whose input hook drops by default and that no rule of
+/// which accepts a door's port: a knock would open nothing there. (A
+/// rule that names the port and accepts counts as accepting it: this
+/// only says what it can see.)
+fn host_drops(nft: &Path, doors: &[Door]) -> Result<Vec<String>> {
+    let Some(chains) = list(nft, &["list", "chains"])? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for c in chains.get("nftables").map(Value::items).unwrap_or(&[]) {
+        let Some(c) = c.get("chain") else { continue };
+        let s = |k: &str| c.get(k).and_then(Value::str).unwrap_or("").to_string();
+        let (family, table) = (s("family"), s("table"));
+        if s("hook") != "input" || s("policy") != "drop" || table == "knock_rotator" {
+            continue;
+        }
+        if seen.contains(&(family.clone(), table.clone())) {
+            continue;
+        }
+        seen.push((family.clone(), table.clone()));
+        let Some(t) = list(nft, &["list", "table", &family, &table])? else {
+            continue;
+        };
+        let rules: Vec<&Value> = t
+            .get("nftables")
+            .map(Value::items)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|o| o.get("rule"))
+            .collect();
+        for d in doors {
+            for k in &d.open {
+                let accepted = rules.iter().any(|r| {
+                    mentions(r, &|v| v.get("accept").is_some())
+                        && mentions(r, &|v| v.num() == Some(i64::from(k.port)))
+                });
+                let w = format!(
+                    "table {family} {table} drops input by default, and none of its rules \
+                     accepts {}: a knock on [{}] would open nothing; accept it there",
+                    knock(k).replace(" . ", " port "),
+                    String::from_utf8_lossy(&d.name)
+                );
+                if !accepted && !out.contains(&w) {
+                    out.push(w);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `pred` holds for `v` or anything inside it.
+fn mentions(v: &Value, pred: &dyn Fn(&Value) -> bool) -> bool {
+    pred(v)
+        || match v {
+            Value::Arr(a) => a.iter().any(|x| mentions(x, pred)),
+            Value::Obj(m) => m.iter().any(|(_, x)| mentions(x, pred)),
+            _ => false,
+        }
+}
