@@ -45,6 +45,7 @@ fn systemd_units_verify() {
     let bin = common::bin();
     for unit in [
         "knock-rotator.service",
+        "knock-rotator-nftables.service",
         "knock-rotator-oneshot.service",
         "knock-rotator.timer",
     ] {
@@ -59,6 +60,7 @@ fn systemd_units_verify() {
     }
     for unit in [
         "knock-rotator.service",
+        "knock-rotator-nftables.service",
         "knock-rotator-oneshot.service",
         "knock-rotator.timer",
     ] {

@@ -39,6 +39,9 @@ _knock_rotator() {
         --offset|--at|--delay|-d|--window|--check|--check-timeout|--retries|--tcpflags|--reload-command|--door|--name) return ;;
         --host) COMPREPLY=($(compgen -A hostname -- "$cur")); return ;;
     esac
+    case $prev in
+        --backend) COMPREPLY=($(compgen -W "knockd nftables" -- "$cur")); return ;;
+    esac
     local opts
     case $applet in
         generate) opts="-p --profile --config-file --offset --at --format -h --help -V --version" ;;
@@ -47,8 +50,8 @@ _knock_rotator() {
                 COMPREPLY=($(compgen -W "$(_knock_rotator_profiles)" -A hostname -- "$cur"))
                 return
             fi ;;
-        rotate) opts="-c --config --doors-file -n --dry-run --show-sequences --at --pidfile --reload-command --no-reload -w --watch --no-boundary-run -q --quiet -h --help -V --version" ;;
-        status) opts="-c --config --doors-file -p --profile --config-file --at --json -h --help -V --version" ;;
+        rotate) opts="--backend --remove -c --config --doors-file -n --dry-run --show-sequences --at --pidfile --reload-command --no-reload -w --watch --no-boundary-run -q --quiet -h --help -V --version" ;;
+        status) opts="--backend -c --config --doors-file -p --profile --config-file --at --json -h --help -V --version" ;;
         fingerprint) opts="-p --profile --config-file -h --help -V --version" ;;
         config) opts="-p --profile --config-file --door --doors-file -h --help -V --version" ;;
         new-secret) opts="-h --help -V --version"

@@ -30,6 +30,8 @@ function __knock_rotator_options -a cmd cond applet
             complete -c $cmd -f -n $cond -l tcpflags -x -d 'flags of raw TCP knocks'
             complete -c $cmd -f -n $cond -a '(__fish_print_hostnames)'
         case rotate
+            complete -c $cmd -f -n $cond -l backend -x -a 'knockd nftables' -d 'knockd or the kernel (nftables)'
+            complete -c $cmd -f -n $cond -l remove -d 'nftables: delete our table'
             complete -c $cmd -n $cond -s c -l config -r -F -d 'knockd configuration'
             complete -c $cmd -n $cond -l doors-file -r -F -d 'per-door settings'
             complete -c $cmd -f -n $cond -s n -l dry-run -d 'show what would change'
@@ -42,6 +44,7 @@ function __knock_rotator_options -a cmd cond applet
             complete -c $cmd -f -n $cond -l no-boundary-run -d 'do not stay behind for a boundary'
             complete -c $cmd -f -n $cond -s q -l quiet -d 'print only warnings and errors'
         case status
+            complete -c $cmd -f -n $cond -l backend -x -a 'knockd nftables' -d 'knockd or the kernel (nftables)'
             complete -c $cmd -n $cond -s c -l config -r -F -d 'knockd configuration'
             complete -c $cmd -n $cond -l doors-file -r -F -d 'per-door settings'
             __knock_rotator_profile_options $cmd $cond

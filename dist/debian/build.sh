@@ -47,7 +47,7 @@ grep -v '^__knock_rotator_options knock true knock$' "$src/dist/completions/knoc
     >"$tree/usr/share/fish/vendor_completions.d/knock-rotator.fish"
 ln -s knock-rotator.fish "$tree/usr/share/fish/vendor_completions.d/knock-rotate.fish"
 
-for unit in knock-rotator.service knock-rotator-oneshot.service knock-rotator.timer; do
+for unit in knock-rotator.service knock-rotator-nftables.service knock-rotator-oneshot.service knock-rotator.timer; do
     mkdir -p "$tree/lib/systemd/system"
     sed 's|/usr/local/bin/knock-rotator|/usr/bin/knock-rotator|' "$src/dist/systemd/$unit" \
         >"$tree/lib/systemd/system/$unit"

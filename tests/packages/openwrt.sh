@@ -49,6 +49,9 @@ for ipk in "${ipks[@]}"; do
     grep -q "^config knock-rotator 'main'" "$d/data/etc/config/knock-rotator" || fail "$name: UCI config"
     [ "$(stat -c %a "$d/data/etc/knock-rotator")" = 700 ] || fail "$name: /etc/knock-rotator mode"
     [ "$(cat "$d/data/lib/upgrade/keep.d/knock-rotator")" = /etc/knock-rotator/ ] || fail "$name: keep.d"
+    inc=$d/data/usr/share/nftables.d/ruleset-post/knock-rotator.nft
+    [ "$(stat -c %a "$inc")" = 644 ] || fail "$name: fw4 include mode"
+    grep -qx 'include "/var/run/knock-rotator/\*.nft"' "$inc" || fail "$name: fw4 include: $(cat "$inc")"
     [ -z "$(find "$d/data" ! -user 0)" ] || fail "$name: files not owned by root"
 done
 note "${#ipks[@]} .ipk packages laid out as opkg expects"
