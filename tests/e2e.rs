@@ -195,3 +195,19 @@ fn knock_refuses_a_hostile_dns_server() {
 fn nftables_doors_open_as_strictly_as_knockd() {
     script("nft_doors", &["nft", "python3", "knock", "mkfifo"]);
 }
+
+/// The nftables backend beside a host firewall: fw4's ruleset with its
+/// include (reload, restart), watch mode after a flush and a deletion by
+/// hand, Debian's nftables.conf on reload and restart
+/// (tests/e2e/nft_hosts.sh).
+#[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
+fn nftables_doors_survive_host_firewall_reloads() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fw4 = root.join("tests/fw4");
+    common::e2e(
+        "nft_hosts",
+        &["nft", "python3", "mount"],
+        &[("FW4", fw4.as_os_str()), ("SRC", root.as_os_str())],
+    );
+}

@@ -69,6 +69,22 @@ pub trait Backend {
 
     /// What is rotated, for log lines: a file or a table.
     fn target(&self) -> String;
+
+    /// Something that tells watch mode when the backend's work was undone
+    /// from outside (nftables: our table deleted by a host firewall's
+    /// reload), so that it is put back at once; `None` if nothing can.
+    fn changes(&self) -> Option<Box<dyn Changes>> {
+        None
+    }
+}
+
+/// See [`Backend::changes`].
+pub trait Changes {
+    /// Readable when there is news.
+    fn fd(&self) -> std::os::fd::BorrowedFd<'_>;
+    /// Read the news: `Some(true)` when the work was undone, `None` when
+    /// this watcher is gone (watch mode makes another).
+    fn undone(&mut self) -> Option<bool>;
 }
 
 /// The start of the period holding `now`, for each period length.

@@ -80,7 +80,7 @@ fn detach_and_rotate(prog: &str, env: &Result<Settings>, job: &dyn Backend, next
     }
     install_stop_handlers();
     while !stopped() && clock::now().unwrap_or(next) < next {
-        sleep_until(0, next);
+        sleep_until(0, next, None);
     }
     let code = if stopped() {
         0

@@ -80,6 +80,7 @@ pub fn watch(env: &Result<Settings>, job: &dyn Backend) -> Result<()> {
     // After a failure: when to try again, on the monotonic clock (a step of
     // the real-time one neither hastens nor delays it).
     let mut retry_at: Option<Instant> = None;
+    let mut changes = job.changes();
     while !stopped() {
         let now = clock::now()?;
         let current = held.is_some_and(|t| starts(t, &periods) == starts(now, &periods));
@@ -108,7 +109,24 @@ pub fn watch(env: &Result<Settings>, job: &dyn Backend) -> Result<()> {
             let wait = r.saturating_duration_since(Instant::now()).as_secs();
             until = until.min(clock::now()?.saturating_add(wait.max(1)));
         }
-        sleep_until(from, until);
+        if changes.is_none() {
+            changes = job.changes();
+        }
+        let fd = changes.as_ref().map(|c| c.fd());
+        if sleep_until(from, until, fd) {
+            match changes.as_mut().and_then(|c| c.undone()) {
+                Some(true) => {
+                    log(&format!(
+                        "{} was undone from outside; putting it back",
+                        job.target()
+                    ));
+                    held = None;
+                    retry_at = None;
+                }
+                Some(false) => {}
+                None => changes = None,
+            }
+        }
     }
     info("stopping (signal)");
     Ok(())
@@ -155,10 +173,11 @@ fn lag_ms(start: u64) -> u128 {
 }
 
 /// Sleep while the real-time clock is in `[from, until)`: until UNIX time
-/// `until`, a step of the clock out of that span, a signal, or a minute.
-/// The clock is read again after the timer is armed, because cancel-on-set
-/// reports only the steps made after that.
-pub fn sleep_until(from: u64, until: u64) {
+/// `until`, a step of the clock out of that span, a signal, a minute, or
+/// `also` becoming readable (then true). The clock is read again after the
+/// timer is armed, because cancel-on-set reports only the steps made after
+/// that.
+pub fn sleep_until(from: u64, until: u64, also: Option<std::os::fd::BorrowedFd>) -> bool {
     use rustix::time::{
         Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, Timespec, timerfd_create,
         timerfd_settime,
@@ -180,25 +199,25 @@ pub fn sleep_until(from: u64, until: u64) {
         .map(|_| fd)
     });
     let inside = || clock::now().is_ok_and(|now| (from..until).contains(&now));
-    match fd {
-        Ok(fd) => {
-            if !inside() {
-                return;
-            }
-            let mut fds = [rustix::event::PollFd::new(
-                &fd,
-                rustix::event::PollFlags::IN,
-            )];
-            let _ = rustix::event::poll(&mut fds, Some(&at(60)));
-        }
-        Err(_) => {
-            // No timerfd (very old kernel): sleeps of at most a second, so
-            // that a step is seen within one.
-            if inside() {
-                std::thread::sleep(Duration::from_secs(1));
-            }
-        }
+    use rustix::event::{PollFd, PollFlags, poll};
+    if !inside() {
+        return false;
     }
+    let mut fds = Vec::with_capacity(2);
+    // No timerfd (very old kernel): polls of at most a second, so that a
+    // step is seen within one.
+    let cap = match &fd {
+        Ok(fd) => {
+            fds.push(PollFd::new(fd, PollFlags::IN));
+            60
+        }
+        Err(_) => 1,
+    };
+    if let Some(a) = &also {
+        fds.push(PollFd::new(a, PollFlags::IN));
+    }
+    let _ = poll(&mut fds, Some(&at(cap)));
+    also.is_some() && fds.last().is_some_and(|f| !f.revents().is_empty())
 }
 
 #[cfg(test)]
@@ -212,7 +231,7 @@ mod tests {
         let now = clock::now().unwrap();
         for (from, until) in [(0, now), (now + 3600, now + 7200)] {
             let t = Instant::now();
-            sleep_until(from, until);
+            sleep_until(from, until, None);
             assert!(t.elapsed() < Duration::from_secs(1), "{from}..{until}");
         }
     }

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Packets for tests/e2e/nft_*.sh, from any source address on lo, so that
 each simulated client is its own source (the kernel tracks knocks per
-source). Loopback only: every address given must be 127/8 or ::1.
+source). Only to addresses of the test's own namespaces: loopback (127/8,
+::1), or the documentation ranges 192.0.2.0/24 and 2001:db8::/32 that
+nft_hosts.sh puts on a veth pair between two namespaces it made.
 
-  serve PORT...              echo servers: TCP on 127.0.0.1 and ::1 for
-                             each PORT/tcp, UDP for each PORT/udp
+  serve [--any] PORT...      echo servers: TCP on 127.0.0.1 and ::1 (with
+                             --any, on every address) for each PORT/tcp,
+                             UDP for each PORT/udp
   knock SRC DST SEQ [--twice] [--gap S]
                              SEQ is 'port:proto port:proto ...'
   connect SRC DST PORT       exit 0 if a TCP connection is accepted
@@ -25,7 +28,8 @@ import time
 
 def family(addr):
     ip = ipaddress.ip_address(addr)
-    assert ip.is_loopback, f"{addr} is not a loopback address"
+    ours = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "2001:db8::/32")]
+    assert ip.is_loopback or any(ip in n for n in ours), f"{addr} is not a test address"
     return socket.AF_INET6 if ip.version == 6 else socket.AF_INET
 
 
@@ -83,7 +87,7 @@ def udp(src, dst, port, timeout=0.4):
         s.close()
 
 
-def serve(ports):
+def serve(ports, any_address=False):
     def tcp(fam, addr, port):
         srv = socket.socket(fam, socket.SOCK_STREAM)
         srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -113,9 +117,10 @@ def serve(ports):
             data, peer = s.recvfrom(4096)
             s.sendto(data, peer)
 
+    addrs = (("0.0.0.0", "::") if any_address else ("127.0.0.1", "::1"))
     for p in ports:
         port, proto = p.split("/")
-        for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        for fam, addr in ((socket.AF_INET, addrs[0]), (socket.AF_INET6, addrs[1])):
             target = tcp if proto == "tcp" else udp_echo
             threading.Thread(target=target, args=(fam, addr, int(port)), daemon=True).start()
     print("serving", flush=True)
@@ -166,7 +171,7 @@ def storm(dst, port, seq_a, seq_b, boundary, frm, to, step, gap):
 def main(a):
     cmd = a[0]
     if cmd == "serve":
-        serve(a[1:])
+        serve([p for p in a[1:] if p != "--any"], "--any" in a)
     elif cmd == "knock":
         gap = float(a[a.index("--gap") + 1]) if "--gap" in a else 0.01
         knock(a[1], a[2], a[3], "--twice" in a, gap)

@@ -52,7 +52,7 @@ for f in /usr/share/bash-completion/completions/knock-rotator /usr/share/bash-co
 done
 ! grep -rq '^complete -F _knock_rotator .* knock ' /usr/share/bash-completion/completions/knock-rotator || fail "bash completes knockd's knock"
 ! ls /etc/systemd/system/*.wants/knock-rotator* >/dev/null 2>&1 || fail "a unit was enabled on install"
-out=\$(cd /lib/systemd/system && systemd-analyze verify knock-rotator.service knock-rotator-oneshot.service knock-rotator.timer 2>&1) ||
+out=\$(cd /lib/systemd/system && systemd-analyze verify knock-rotator.service knock-rotator-nftables.service knock-rotator-oneshot.service knock-rotator.timer 2>&1) ||
     fail "systemd-analyze verify: \$out"
 [ -z "\$out" ] || fail "systemd-analyze verify says: \$out"
 [ "\$(stat -c %a /etc/knock-rotator)" = 700 ] || fail "/etc/knock-rotator is not 0700"

@@ -10,13 +10,14 @@ use std::time::{Duration, Instant};
 
 use super::door::{self, Door};
 use super::layout::{self, Slot, TABLE};
+use super::monitor::Monitor;
 use super::nft;
 use super::ruleset::{self, Ruleset};
 use crate::clock;
 use crate::derive;
 use crate::error::{Error, Result};
 use crate::server::atomic_file;
-use crate::server::backend::{Backend, Rotated, settled};
+use crate::server::backend::{Backend, Changes, Rotated, settled};
 use crate::server::doors::DoorsFile;
 use crate::server::lock::{RotationLock, runtime_dir};
 use crate::settings::Settings;
@@ -46,6 +47,10 @@ impl Backend for Job {
 
     fn target(&self) -> String {
         format!("table {TABLE}")
+    }
+
+    fn changes(&self) -> Option<Box<dyn Changes>> {
+        Monitor::start(&self.nft).map(|m| Box::new(m) as Box<dyn Changes>)
     }
 }
 

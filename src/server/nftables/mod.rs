@@ -9,6 +9,7 @@ pub mod door;
 pub mod elements;
 pub mod job;
 pub mod layout;
+pub mod monitor;
 pub mod nft;
 pub mod objects;
 pub mod ruleset;
