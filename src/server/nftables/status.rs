@@ -10,7 +10,7 @@ use std::path::Path;
 use super::door::Door;
 use super::elements::manifest;
 use super::job;
-use super::layout::{Slot, fnv, group, knock};
+use super::layout::{SET_SIZE, Slot, fnv, group, knock};
 use super::nft;
 use crate::error::Result;
 use crate::json::{self, Value};
@@ -95,6 +95,7 @@ pub fn report(nft: &Path, doors: &[Door], now: u64) -> Result<Report> {
     let (now_slots, _) = job::slots(doors, now);
     let mut rows = Vec::new();
     let mut allowed: Vec<(String, usize)> = Vec::new();
+    let mut full = Vec::new();
     for (i, d) in doors.iter().enumerate() {
         let name = fnv(&[&d.name]);
         let line = lines.iter().find(|l| l.0 == name);
@@ -116,8 +117,16 @@ pub fn report(nft: &Path, doors: &[Door], now: u64) -> Result<Report> {
                 let mut n = 0;
                 for f in ["a4_", "a6_"] {
                     let set = format!("{f}{g}");
-                    n += elements(&list(nft, &["list", "set", "inet", "knock_rotator", &set])?)
-                        .len();
+                    let listed = list(nft, &["list", "set", "inet", "knock_rotator", &set])?;
+                    let here = elements(&listed).len();
+                    if here >= SET_SIZE as usize {
+                        full.push(format!(
+                            "set {set} is full ({here} sources allowed): a new source's knock \
+                             cannot open [{}] until some expire (open_for)",
+                            String::from_utf8_lossy(&d.name)
+                        ));
+                    }
+                    n += here;
                 }
                 allowed.push((g, n));
                 n
@@ -129,11 +138,12 @@ pub fn report(nft: &Path, doors: &[Door], now: u64) -> Result<Report> {
             allowed: n,
         });
     }
-    let warnings = if installed {
+    let mut warnings = if installed {
         host_drops(nft, doors)?
     } else {
         Vec::new()
     };
+    warnings.extend(full);
     Ok(Report {
         installed,
         rows,
