@@ -27,6 +27,13 @@ umask 077
 
 export KNOCKD_ROTATOR_SECRET=${KNOCKD_ROTATOR_SECRET:-"e2e shared secret, not a real one"}
 
+# Our runtime directory (rotation locks, the nftables table's copy) private
+# to this test's mount namespace: nothing left on the host, nothing shared
+# with a test running beside it.
+private_runtime_dir() {
+    mkdir -p /run/knock-rotator && mount -t tmpfs -o mode=0700 tmpfs /run/knock-rotator
+}
+
 # Drop every packet to high ports on lo, as a knock-protected host does
 # (knockd still sees them: it captures before the firewall).
 drop_knock_ports() {

@@ -88,4 +88,31 @@ kill -0 "$pid" || fail "knockd died"
 drop_knock_ports
 KNOCKD_ROTATOR_SECRET_FILE=$WORK/etc/knock-rotator/secret KNOCKD_ROTATOR_PERIOD_MODULO=3600 "$KNOCK" 127.0.0.1 ssh
 opened ssh_ROTATOR 127.0.0.1
+kill %1 2>/dev/null || true
+stop_knockd
+
+# backend 'nftables': no knockd, no shared secret; the doors file.
+private_runtime_dir
+doors=$WORK/etc/knock-rotator/doors
+sed -i -e "s/option enabled '0'/option enabled '1'/" -e "s|# option backend 'nftables'|option backend 'nftables'|" \
+    -e "s|# option doors_file '/etc/knock-rotator/doors'|option doors_file '$doors'|" "$uci"
+run_init && fail "nftables: started without a doors file"
+grep -q "^logger .*backend nftables takes its doors from $doors, and there is none" "$WORK/rec" ||
+    fail "nftables: no log line: $(cat "$WORK/rec")"
+printf '[ssh]\nsecret_file = secret\nopen = 22/tcp\n' >"$doors" && chmod 600 "$doors"
+run_init || fail "nftables: start_service failed: $(cat "$WORK/rec")"
+[ "$(tr '\n' ' ' <"$WORK/rec.command")" = "$WORK/root/usr/bin/knock-rotator rotate --watch --backend nftables --doors-file $doors " ] ||
+    fail "nftables: command: $(cat "$WORK/rec.command")"
+grep -qxF "set file /etc/config/knock-rotator $doors" "$WORK/rec" || fail "nftables: the doors file is not watched"
+[ ! -s "$WORK/rec.env" ] || fail "nftables: environment: $(cat "$WORK/rec.env")"
+mapfile -t cmd <"$WORK/rec.command"
+env -i PATH="$PATH" "${cmd[@]}" >"$WORK/nft-watch.log" 2>&1 &
+wait_for "the nftables table" 5 grep -q "installed 1 door" "$WORK/nft-watch.log"
+# fw4 includes the package's ruleset-post file: it brings our table back.
+nft flush ruleset
+kill %2 2>/dev/null; wait 2>/dev/null || true
+printf 'include "%s"\n' "$WORK/root/usr/share/nftables.d/ruleset-post/knock-rotator.nft" >"$WORK/fw4-post.nft"
+nft -f "$WORK/fw4-post.nft" || fail "fw4's include of the package's file"
+nft list table inet knock_rotator >/dev/null || fail "the package's include did not bring the table back"
+"$WORK/root/usr/bin/knock-rotator" status --backend nftables --doors-file "$doors" >/dev/null || fail "status"
 note ok
