@@ -17,6 +17,10 @@
 # - std's optimize_for_size feature: smaller algorithms in std itself (its
 #   sorts above all); 546 KB -> 508 KB on mips once the nftables backend
 #   came (2026-12-01), and rotate of 1000 nftables doors stays fast;
+# - sha2's compact software backend (cfg sha2_backend_soft="compact"): its
+#   rounds are not unrolled; 10 KB less on mips (527 -> 517 KB with the
+#   nftables backend's status, 2026-12-01); a derivation hashes a few
+#   blocks, so generate's time does not change measurably;
 # - zig (PyPI ziglang, through cargo-zigbuild) links against its own musl for
 #   every target; llvm-objcopy then drops mips' .pdr (84 KB of procedure
 #   descriptors that nothing at run time reads).
@@ -59,7 +63,7 @@ for t in "$@"; do
 done
 
 # RUSTFLAGS reach only the targets' crates, not build.rs (built for the host).
-RUSTFLAGS="-C link-self-contained=no -C relocation-model=static -C force-unwind-tables=no -Z unstable-options -C panic=immediate-abort" \
+RUSTFLAGS="-C link-self-contained=no -C relocation-model=static -C force-unwind-tables=no -Z unstable-options -C panic=immediate-abort --cfg sha2_backend_soft=\"compact\"" \
     cargo "+$NIGHTLY" zigbuild --locked --profile dist "${target_args[@]}" \
     -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size
 
