@@ -18,6 +18,14 @@ nft_hosts.sh puts on a veth pair between two namespaces it made.
                              around BOUNDARY (UNIX s), each from its own
                              127.0.1.N, sending SEQ_A if it starts before the
                              boundary, else SEQ_B; then each must connect
+  soak KR DIR SECONDS WATCH_PID OUT
+                             for SECONDS, knock the doors d001..d100 in turn
+                             (DIR/dNNN.secret, a 5 s period) with
+                             `KR generate`, each from its own 127.0.2.N,
+                             boundaries included, and check that the knock
+                             opened port 22 for that source; sample the
+                             watch process's RSS and open files; a summary
+                             line in OUT
 """
 import ipaddress
 import socket
@@ -168,6 +176,44 @@ def storm(dst, port, seq_a, seq_b, boundary, frm, to, step, gap):
         sys.exit(1)
 
 
+def proc_sample(pid):
+    with open(f"/proc/{pid}/status") as f:
+        rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+    import os
+    return rss, len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def soak(kr, dirname, seconds, watch_pid, out):
+    import os
+    import subprocess
+    end = time.time() + seconds
+    knocks, failed, samples, next_sample, i = 0, [], [], 0, 0
+    while time.time() < end:
+        if time.time() >= next_sample:
+            samples.append(proc_sample(watch_pid))
+            next_sample = time.time() + 10
+        door = f"d{i % 100 + 1:03d}"
+        src = f"127.0.2.{i % 250 + 1}"
+        i += 1
+        env = dict(os.environ, KNOCKD_ROTATOR_SECRET_FILE=f"{dirname}/{door}.secret",
+                   KNOCKD_ROTATOR_PERIOD_MODULO="5")
+        env.pop("KNOCKD_ROTATOR_SECRET", None)
+        started = time.time()
+        seq = subprocess.run([kr, "generate", door], env=env, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        knock(src, "127.0.0.1", seq, False, 0.005)
+        ok = connect(src, "127.0.0.1", 22, timeout=0.3)
+        knocks += 1
+        if not ok:
+            failed.append(f"{door} from {src} at {started % 5:.3f} s into its period")
+    samples.append(proc_sample(watch_pid))
+    with open(out, "w") as f:
+        f.write(f"{knocks} {len(failed)}\n")
+        f.write(" ".join(f"{r}/{n}" for r, n in samples) + "\n")
+        for line in failed[:20]:
+            f.write(line + "\n")
+
+
 def main(a):
     cmd = a[0]
     if cmd == "serve":
@@ -184,6 +230,8 @@ def main(a):
     elif cmd == "storm":
         storm(a[1], int(a[2]), a[3], a[4], float(a[5]), int(a[6]), int(a[7]), int(a[8]),
               float(a[9]))
+    elif cmd == "soak":
+        soak(a[1], a[2], float(a[3]), int(a[4]), a[5])
     else:
         sys.exit(f"unknown command {cmd}")
 
