@@ -9,11 +9,16 @@ use std::time::{Duration, Instant};
 
 use knock_rotator::{Env, Settings};
 
+#[path = "support/nft.rs"]
+mod nft;
+
 const SECRET: &str = "correct horse battery staple";
 
 fn main() {
-    if std::env::var("KR_BENCH_INNER").as_deref() == Ok("knock") {
-        return knock_inner();
+    match std::env::var("KR_BENCH_INNER").as_deref() {
+        Ok("knock") => return knock_inner(),
+        Ok("nftables") => return nft::inner(),
+        _ => {}
     }
     let wanted: Vec<String> = std::env::args()
         .skip(1)
@@ -32,6 +37,23 @@ fn main() {
     }
     if want("rotate") {
         bench_rotate();
+    }
+    if want("nftables") {
+        bench_nftables();
+    }
+}
+
+/// The nftables figures need root and a private network and mount
+/// namespace (benches/nft.rs).
+fn bench_nftables() {
+    let me = std::env::current_exe().unwrap();
+    let status = Command::new("unshare")
+        .args(["--net", "--mount", "--propagation", "private"])
+        .arg(me)
+        .env("KR_BENCH_INNER", "nftables")
+        .status();
+    if !matches!(status, Ok(s) if s.success()) {
+        println!("  [nftables] failed: needs root, unshare, nft, iptables and knockd ({status:?})");
     }
 }
 

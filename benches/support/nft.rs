@@ -1,0 +1,240 @@
+//! The nftables backend's figures, beside knockd's, in a private network
+//! namespace (the benchmark runs itself again under `unshare --net`):
+//! time from the last knock to an accepted connection with knockd (its
+//! capture and a start_command that adds an iptables rule) and with
+//! nftables; apply, re-apply and status for 1, 100 and 1000 doors with all
+//! installed periods; objects and elements per door; the cost of a packet
+//! with 1 and with 1000 doors installed.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{ms, sh};
+
+const SECRET: &str = "correct horse battery staple";
+
+fn bin() -> String {
+    std::env::var("KNOCK_ROTATOR_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_knock-rotator").into())
+}
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> (Duration, String) {
+    let t = Instant::now();
+    let out = Command::new(bin())
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}");
+    (
+        t.elapsed(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+pub fn inner() {
+    sh("ip link set lo up");
+    let dir = std::env::temp_dir().join(format!("kr-bench-nft-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    sh("mkdir -p /run/knock-rotator && mount -t tmpfs -o mode=0700 tmpfs /run/knock-rotator");
+    let secret = dir.join("secret");
+    std::fs::write(&secret, format!("{SECRET}\n")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let doors = |n: usize| {
+        let p = dir.join(format!("doors{n}"));
+        let mut f = std::fs::File::create(&p).unwrap();
+        for i in 0..n {
+            writeln!(f, "[d{i}]\nsecret_file = secret\nopen = 22/tcp\n").unwrap();
+        }
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    latency(&doors(1));
+    println!(
+        "\n[nftables] apply and status, 10-knock doors, previous/current/next periods installed"
+    );
+    sh("nft flush ruleset");
+    packets(0);
+    for n in [1, 100, 1000] {
+        let file = doors(n);
+        sh("nft flush ruleset");
+        let args = [
+            "rotate",
+            "--backend",
+            "nftables",
+            "--doors-file",
+            &file,
+            "--no-boundary-run",
+            "-q",
+        ];
+        let (first, _) = run(&args, &[]);
+        let (again, _) = run(&args, &[]);
+        let (status, _) = run(
+            &["status", "--backend", "nftables", "--doors-file", &file],
+            &[],
+        );
+        let (_, text) = run(
+            &[
+                "rotate",
+                "--backend",
+                "nftables",
+                "--doors-file",
+                &file,
+                "--dry-run",
+                "--show-sequences",
+            ],
+            &[],
+        );
+        let summary = text
+            .lines()
+            .last()
+            .unwrap_or("")
+            .trim_start_matches("# ")
+            .to_string();
+        println!(
+            "  {n:>5} doors: apply {:>7.1} ms, re-apply {:>7.1} ms, status {:>7.1} ms (targets at 1000: 1 s each); {summary}",
+            ms(first),
+            ms(again),
+            ms(status)
+        );
+        if n == 1000 {
+            per_door(&summary);
+        }
+        packets(n);
+    }
+    sh("nft flush ruleset");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Sets, chains and rules do not grow with the doors; elements do.
+fn per_door(summary: &str) {
+    let num = |word: &str| -> f64 {
+        let w: Vec<&str> = summary
+            .split([' ', ',', ':'])
+            .filter(|s| !s.is_empty())
+            .collect();
+        w.iter()
+            .position(|x| *x == word)
+            .and_then(|i| w.get(i.wrapping_sub(1)))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    };
+    let doors = num("doors");
+    println!(
+        "  per door at 1000 doors: {:.3} objects (sets + chains + rules, the same at any count), {:.1} elements",
+        (num("sets") + num("chains") + num("rules")) / doors,
+        num("elements") / doors
+    );
+}
+
+/// The cost of a packet that our chains look at: UDP datagrams to a port no
+/// door uses, sent on lo (their input path runs in the sender's time).
+fn packets(doors: usize) {
+    let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let to = rx.local_addr().unwrap();
+    let n = 20_000;
+    let mut best = Duration::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        for _ in 0..n {
+            let _ = tx.send_to(b"x", to);
+        }
+        best = best.min(t.elapsed());
+    }
+    println!(
+        "  {doors:>5} doors: {:.2} us per new UDP datagram to a port no door uses (sent on lo, best of 3 x {n}; 0 doors: no table)",
+        best.as_secs_f64() * 1e6 / f64::from(n)
+    );
+}
+
+/// From the moment the knock client exits (its last knock sent) to the
+/// first accepted connection to port 22, which is dropped until the door
+/// opens; knockd's way and ours, each reset between tries.
+fn latency(doors1: &str) {
+    let listener = TcpListener::bind("127.0.0.1:22").unwrap();
+    let addr: SocketAddr = "127.0.0.1:22".parse().unwrap();
+    let env = [("KNOCKD_ROTATOR_SECRET", SECRET)];
+    let (_, seq) = run(&["generate", "d0", "--format", "knockd"], &env);
+    let conf = std::env::temp_dir().join(format!("kr-bench-knockd-{}.conf", std::process::id()));
+    let log = conf.with_extension("log");
+    std::fs::write(
+        &conf,
+        format!(
+            "[options]\n\tLogFile = {}\n[d0]\n\tsequence = {}\n\tseq_timeout = 10\n\ttcpflags = syn\n\t\
+             start_command = /usr/sbin/iptables -I INPUT -s %IP% -p tcp --dport 22 -j ACCEPT\n",
+            log.display(),
+            seq.trim()
+        ),
+    )
+    .unwrap();
+    let logged = || std::fs::read_to_string(&log).unwrap_or_default();
+    let time_to_open = |reset: &str| -> Vec<Duration> {
+        let mut v = Vec::new();
+        for _ in 0..30 {
+            sh(reset);
+            let (_, _) = run(&["knock", "127.0.0.1", "d0"], &env);
+            let t = Instant::now();
+            while TcpStream::connect_timeout(&addr, Duration::from_millis(1)).is_err() {
+                assert!(
+                    t.elapsed() < Duration::from_secs(5),
+                    "the door did not open: {}",
+                    logged()
+                );
+            }
+            v.push(t.elapsed());
+            while listener.set_nonblocking(true).is_ok() && listener.accept().is_ok() {}
+        }
+        v.sort();
+        v
+    };
+    println!("\n[nftables] last knock to an accepted connection (30 tries each)");
+    sh(
+        "PATH=$PATH:/usr/sbin:/sbin; iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT; iptables -A INPUT -i lo -p tcp --dport 22 -j DROP; iptables -A INPUT -i lo -p tcp --dport 1024:65535 -j DROP",
+    );
+    let pid = std::env::temp_dir().join("kr-bench-knockd.pid");
+    sh(&format!(
+        "knockd -d -i lo -c {} -p {}; sleep 1",
+        conf.display(),
+        pid.display()
+    ));
+    let k = time_to_open(
+        "PATH=$PATH:/usr/sbin:/sbin; while iptables -D INPUT -s 127.0.0.1/32 -p tcp --dport 22 -j ACCEPT 2>/dev/null; do :; done",
+    );
+    sh(&format!(
+        "kill $(cat {}); PATH=$PATH:/usr/sbin:/sbin; iptables -F INPUT",
+        pid.display()
+    ));
+    let _ = run(
+        &[
+            "rotate",
+            "--backend",
+            "nftables",
+            "--doors-file",
+            doors1,
+            "--no-boundary-run",
+            "-q",
+        ],
+        &[],
+    );
+    let n = time_to_open(
+        "for s in $(nft list table inet knock_rotator | sed -n 's/.*set \\(a4_[0-9a-f]*\\).*/\\1/p'); do nft flush set inet knock_rotator $s; done",
+    );
+    for (label, v) in [
+        ("knockd 0.8 + iptables start_command", &k),
+        ("nftables backend", &n),
+    ] {
+        println!(
+            "  {label:<38} median {:>8.3} ms  p95 {:>8.3} ms",
+            ms(v[v.len() / 2]),
+            ms(v[v.len() * 95 / 100])
+        );
+    }
+    let _ = std::fs::remove_file(&conf);
+    let _ = std::fs::remove_file(&log);
+}
