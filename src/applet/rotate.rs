@@ -206,7 +206,7 @@ fn run_nftables(ctx: &Ctx, o: Options) -> Result<()> {
     let env = Settings::load(&ctx.env);
     let doors = o.job.doors.clone();
     if o.dry_run {
-        let loaded = doors.load_keys(&env, &door::KEYS)?;
+        let loaded = doors.load(&env)?;
         let list = door::doors(&loaded)?;
         let show = o.show || std::io::stdout().is_terminal();
         let (rs, refused) = nft_job::build(&list, clock::now_or(o.at)?, show);

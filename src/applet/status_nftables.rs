@@ -17,7 +17,7 @@ use crate::settings::Settings;
 
 pub fn run(ctx: &Ctx, doors_file: &DoorsFile, now: u64, as_json: bool) -> Result<()> {
     let env = Settings::load(&ctx.env);
-    let loaded = doors_file.load_keys(&env, &door::KEYS)?;
+    let loaded = doors_file.load(&env)?;
     let doors = door::doors(&loaded)?;
     let nft = nft::find(&ctx.env)?;
     let r = report(&nft, &doors, now)?;

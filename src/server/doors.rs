@@ -18,6 +18,13 @@ use crate::settings::Settings;
 use crate::settings_file::{Section, SectionSource, SettingsFile};
 
 pub const DOORS_VAR: &str = "KNOCKD_ROTATOR_DOORS";
+
+/// What the nftables backend reads from a door's section besides its
+/// sequence settings (src/server/nftables/door.rs). Accepted in every
+/// door, so that one doors file serves `profile`, `config` and both
+/// backends; knockd's doors have these in knockd.conf instead, and ignore
+/// them.
+pub const NFTABLES_KEYS: [&str; 5] = ["open", "open_for", "seq_timeout", "grace", "policy"];
 pub const DEFAULT_DOORS: &str = "/etc/knock-rotator/doors";
 
 /// Where the doors file is: `--doors-file` or `$KNOCKD_ROTATOR_DOORS`
@@ -69,12 +76,6 @@ impl DoorsFile {
     /// Read the file (if in use) and every listed door's settings, with
     /// `env` (the environment's settings) for the doors not listed.
     pub fn load<'a>(&self, env: &'a Result<Settings>) -> Result<Doors<'a>> {
-        self.load_keys(env, &[])
-    }
-
-    /// [`DoorsFile::load`], where a section may also hold `extra` keys (a
-    /// backend's own, read through [`Doors::listed`]).
-    pub fn load_keys<'a>(&self, env: &'a Result<Settings>, extra: &[&str]) -> Result<Doors<'a>> {
         let mut doors = Doors {
             env: env.as_ref(),
             file: None,
@@ -85,7 +86,7 @@ impl DoorsFile {
         }
         let file = SettingsFile::read(&self.path)?;
         for section in &file.sections {
-            file.check_keys(section, extra, "a door")?;
+            file.check_keys(section, &NFTABLES_KEYS, "a door")?;
             let name = rotator_name(section.name.as_bytes()).into_owned();
             if let Some((_, line, _)) = doors.listed.iter().find(|(n, _, _)| *n == name) {
                 return Err(file.error(

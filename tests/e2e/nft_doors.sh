@@ -136,4 +136,6 @@ if [[ ${k[0]} == *tcp ]]; then
 try: s.connect(('127.0.0.1', $p)); sys.exit(1)
 except ConnectionRefusedError: pass" || fail "a knock port was not left to the host"
 fi
+# The same doors file gives a phone its profile.
+"$KR" profile --doors-file "$WORK/doors" ssh --host 127.0.0.1 | grep -qx 'service = ssh' || fail "profile of an nftables door"
 note "nftables doors: IPv4, IPv6, classic knock, resets, repeats, protocol, timeout, sweeps, grace, established"

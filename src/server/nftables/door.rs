@@ -18,9 +18,6 @@ use crate::server::doors::Doors;
 use crate::settings::Settings;
 use crate::settings_file::{Section, SettingsFile};
 
-/// The keys this backend adds to a door's section.
-pub const KEYS: [&str; 5] = ["open", "open_for", "seq_timeout", "grace", "policy"];
-
 pub const DEFAULT_OPEN_FOR: u64 = 30;
 pub const DEFAULT_SEQ_TIMEOUT: u64 = 15;
 pub const DEFAULT_GRACE: u64 = 60;

@@ -56,7 +56,7 @@ impl Backend for Job {
 
 impl Job {
     fn install(&self, env: &Result<Settings>, now: u64) -> Result<Rotated> {
-        let doors = self.doors.load_keys(env, &door::KEYS)?;
+        let doors = self.doors.load(env)?;
         let list = door::doors(&doors)?;
         let (rs, refused) = build(&list, now, true);
         let t = Instant::now();
