@@ -295,6 +295,36 @@ fn watch_follows_clock_steps_in_a_qemu_guest() {
     );
 }
 
+/// README's Debian path for the nftables backend under a real systemd:
+/// nftables.service with our include, knock-rotator-nftables.service; the
+/// door opens after a knock, and again after 'systemctl reload nftables'
+/// and 'restart' (tests/systemd/nftables.sh).
+#[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
+fn nftables_server_path_under_systemd() {
+    assert!(
+        rustix::process::geteuid().is_root(),
+        "needs root: run 'bash tests/run' as root"
+    );
+    for t in ["systemd-nspawn", "debootstrap", "nsenter"] {
+        common::require(t);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = common::TempDir::new("systemd-nft");
+    common::succeed(
+        Command::new("bash")
+            .arg(root.join("tests/systemd/nftables.sh"))
+            .env("STATIC", exe("x86_64-unknown-linux-musl"))
+            .env(
+                "UNIT",
+                root.join("dist/systemd/knock-rotator-nftables.service"),
+            )
+            .env("ROOT", root.join("target/systemd-root"))
+            .env("WORK", work.path()),
+        "tests/systemd/nftables.sh",
+    );
+}
+
 /// README's Termux install path, followed step by step with the static
 /// x86_64 executable (the aarch64 one runs the same code under qemu above).
 #[test]

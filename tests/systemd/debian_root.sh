@@ -7,14 +7,14 @@ debian_root() {
     exec 9>"$root.lock"
     flock 9
     # The suffix names the package list: a new list makes a new tree.
-    if [ ! -f "$root/.complete-2" ]; then
+    if [ ! -f "$root/.complete-3" ]; then
         mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
             grep -E '^(URIs:|deb )' | grep -oE 'https?://[^ ]+/debian/?( |$)' | head -n1 | tr -d ' ' || true)
         [ -n "$mirror" ] || { echo "FAIL: no Debian mirror in /etc/apt/sources.list*" >&2; exit 1; }
         rm -rf "$root"
-        debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,knockd,iptables,procps,man-db \
+        debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,knockd,iptables,nftables,procps,man-db \
             bookworm "$root" "$mirror" >"$root.log" 2>&1 || { tail -5 "$root.log" >&2; echo "FAIL: debootstrap" >&2; exit 1; }
-        touch "$root/.complete-2"
+        touch "$root/.complete-3"
     fi
     flock -u 9
     exec 9>&-
