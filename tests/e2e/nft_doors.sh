@@ -13,7 +13,7 @@ printf '%s\n' "$KNOCKD_ROTATOR_SECRET" >"$WORK/e2e.secret"
 # Periods that put now where each check needs it: with a period P above
 # now/2, now is exactly now - P seconds into its period (a valid setting;
 # the kernel's clock is 64-bit nanoseconds).
-p_grace=$((now - 10))                   # grace 30: the previous sequence still opens
+p_grace=$((now - 3))                    # grace 60: the previous sequence still opens
 p_nograce=$((now - 40))                 # grace 5: it no longer does
 p_edge=$(((now + 6) / 2))               # the next boundary, 2 * p_edge, 6-7 s away
 edge_at=$((2 * p_edge))
@@ -24,10 +24,11 @@ door() { printf '[%s]\nsecret_file = e2e.secret\nopen = %s\n' "$1" "$2"; shift 2
     door classic 28/tcp
     door dns 853/udp "ports = 40000-40007" "allow_weak = 1"
     door slow 23/tcp "seq_timeout = 2"
-    door grace 24/tcp "period = $p_grace" "grace = 30"
+    door grace 24/tcp "period = $p_grace" "grace = 60"
     door nograce 25/tcp "period = $p_nograce" "grace = 5"
     door edge 26/tcp "period = $p_edge"
     door sweep 27/tcp
+    door refuse 29/tcp "policy = reject"
 } >"$WORK/doors"
 # The same settings for generate, through the environment: seq_of DOOR
 # [generate's options].
@@ -47,7 +48,7 @@ rotate() { "$KR" rotate --backend nftables --doors-file "$WORK/doors" --no-bound
 opens() { "${NC[@]}" connect "$1" "$2" "$3" || fail "$4: $1 cannot connect to port $3"; }
 shut() { ! "${NC[@]}" connect "$1" "$2" "$3" || fail "$4: $1 connected to port $3"; }
 
-"${NC[@]}" serve 22/tcp 23/tcp 24/tcp 25/tcp 26/tcp 27/tcp 28/tcp 853/udp >"$WORK/serve.log" 2>&1 &
+"${NC[@]}" serve 22/tcp 23/tcp 24/tcp 25/tcp 26/tcp 27/tcp 28/tcp 29/tcp 853/udp >"$WORK/serve.log" 2>&1 &
 wait_for "the echo servers" 5 grep -qs serving "$WORK/serve.log"
 rotate 2>"$WORK/rotate.err" || fail "rotate: $(cat "$WORK/rotate.err")"
 nft list table inet knock_rotator >/dev/null || fail "no table"
@@ -136,6 +137,33 @@ if [[ ${k[0]} == *tcp ]]; then
 try: s.connect(('127.0.0.1', $p)); sys.exit(1)
 except ConnectionRefusedError: pass" || fail "a knock port was not left to the host"
 fi
+# policy = reject: a stranger's connection is refused at once (a reset),
+# not left to time out; a knock still opens it.
+python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.20', 0)); s.settimeout(2)
+try: s.connect(('127.0.0.1', 29)); sys.exit('connected')
+except ConnectionRefusedError: pass
+except OSError as e: sys.exit(f'not refused: {e}')" || fail "policy = reject"
+"${NC[@]}" knock 127.0.0.20 127.0.0.1 "$(seq_of refuse)"
+opens 127.0.0.20 127.0.0.1 29 "a knock on a reject door"
+
+# A dry run prints the table without its sequences unless asked.
+"$KR" rotate --backend nftables --doors-file "$WORK/doors" --dry-run >"$WORK/dry" || fail "dry run"
+grep -q '^table inet knock_rotator {' "$WORK/dry" || fail "dry run: no table"
+port=${k[3]%%:*}
+! grep -qw "$port" "$WORK/dry" || fail "the dry run shows a knock port"
+"$KR" rotate --backend nftables --doors-file "$WORK/doors" --dry-run --show-sequences | grep -qw "$port" ||
+    fail "--show-sequences does not show the knock ports"
+# status --json: every door current, until when, how many sources.
+"$KR" status --backend nftables --doors-file "$WORK/doors" --json >"$WORK/status.json" || fail "status --json"
+python3 - "$WORK/status.json" <<'EOF' || fail "status --json: $(cat "$WORK/status.json")"
+import json, sys, time
+s = json.load(open(sys.argv[1]))
+assert s["schema"] == 1 and s["backend"] == "nftables" and s["installed"] and s["ok"], s
+assert len(s["doors"]) == 9 and all(d["holds"] == "current" for d in s["doors"]), s
+c = next(d for d in s["doors"] if d["name"] == "classic_ROTATOR")
+assert c["open"] == ["28/tcp"] and c["until"] > time.time() and c["allowed_sources"] == 1, c
+EOF
+
 # The same doors file gives a phone its profile.
 "$KR" profile --doors-file "$WORK/doors" ssh --host 127.0.0.1 | grep -qx 'service = ssh' || fail "profile of an nftables door"
 note "nftables doors: IPv4, IPv6, classic knock, resets, repeats, protocol, timeout, sweeps, grace, established"
