@@ -27,7 +27,7 @@ lint:
     cargo clippy --all-targets -- -D warnings
     cargo clippy --all-targets --features fuzzing -- -D warnings
 
-# Benchmarks of the shipped x86_64 executable (dist/build.sh) and the host build.
+# Benchmarks of the shipped x86_64 executable (dist/build.sh) and the host build; the nftables group needs root.
 bench *GROUPS:
     dist/build.sh {{musl}}
     KNOCK_ROTATOR_BIN={{justfile_directory()}}/target/{{musl}}/dist/knock-rotator cargo bench --bench bench -- {{GROUPS}}

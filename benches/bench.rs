@@ -41,6 +41,28 @@ fn main() {
     if want("nftables") {
         bench_nftables();
     }
+    if want("sizes") {
+        bench_sizes();
+    }
+}
+
+/// The release executables built so far (`just dist` builds all five), each
+/// against the 512 KiB limit.
+fn bench_sizes() {
+    println!("\n[sizes] release executables (target/TARGET/dist; limit 524288 bytes)");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+    for t in [
+        "x86_64-unknown-linux-musl",
+        "aarch64-unknown-linux-musl",
+        "armv7-unknown-linux-musleabihf",
+        "mipsel-unknown-linux-musl",
+        "mips-unknown-linux-musl",
+    ] {
+        match std::fs::metadata(root.join(t).join("dist/knock-rotator")) {
+            Ok(m) => println!("  {t:<32} {:>7} bytes", m.len()),
+            Err(_) => println!("  {t:<32} not built (just dist)"),
+        }
+    }
 }
 
 /// The nftables figures need root and a private network and mount
