@@ -81,6 +81,9 @@ pub fn watch(env: &Result<Settings>, job: &dyn Backend) -> Result<()> {
     // the real-time one neither hastens nor delays it).
     let mut retry_at: Option<Instant> = None;
     let mut changes = job.changes();
+    // A watcher that died is started again after a pause (one that dies at
+    // once, say in a sandbox that forbids it, must not spin).
+    let mut watcher_after = Instant::now();
     while !stopped() {
         let now = clock::now()?;
         let current = held.is_some_and(|t| starts(t, &periods) == starts(now, &periods));
@@ -109,7 +112,7 @@ pub fn watch(env: &Result<Settings>, job: &dyn Backend) -> Result<()> {
             let wait = r.saturating_duration_since(Instant::now()).as_secs();
             until = until.min(clock::now()?.saturating_add(wait.max(1)));
         }
-        if changes.is_none() {
+        if changes.is_none() && Instant::now() >= watcher_after {
             changes = job.changes();
         }
         let fd = changes.as_ref().map(|c| c.fd());
@@ -124,7 +127,10 @@ pub fn watch(env: &Result<Settings>, job: &dyn Backend) -> Result<()> {
                     retry_at = None;
                 }
                 Some(false) => {}
-                None => changes = None,
+                None => {
+                    changes = None;
+                    watcher_after = Instant::now() + Duration::from_secs(RETRY);
+                }
             }
         }
     }
