@@ -16,7 +16,7 @@ status() { "$KR" status --backend nftables --doors-file "$WORK/doors"; }
 
 # The client's namespace, on fw4's wan device.
 ip netns add kr-client
-trap 'ip netns del kr-client 2>/dev/null; kill $(jobs -p) 2>/dev/null || true' EXIT
+trap 'ip netns del kr-client 2>/dev/null; cleanup' EXIT
 ip link add pppoe-wan type veth peer name kr-peer
 ip link set kr-peer netns kr-client
 ip addr add 192.0.2.1/24 dev pppoe-wan && ip addr add 2001:db8::1/64 dev pppoe-wan nodad

@@ -24,6 +24,12 @@ start_knockd "$conf"
 "$K" rotate --watch --config "$conf" --pidfile "$WORK/knockd.pid" >"$WORK/watch.log" 2>&1 &
 watch=$!
 wait_for "the first rotation" 5 grep -q "rotated 100 of 100" "$WORK/watch.log"
+# The first rotation comes at any moment, not at a boundary, and a knock
+# made while knockd re-reads is lost (knockd's reload): start knocking in
+# the next period, whose rotation comes at its boundary, which the loop
+# below keeps away from.
+wait_for "knockd's first re-read" 5 grep -q "re-reading config file" "$WORK/knockd.log"
+sleep $((5 - $(date +%s) % 5))
 
 sample() { # RSS in KiB and open files of the watch process
     echo "$(awk '/^VmRSS:/ { print $2 }' /proc/$watch/status) $(ls /proc/$watch/fd | wc -l)"
