@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdout, Stdio};
 
 use super::layout::TABLE;
 use crate::server::backend::Changes;
@@ -20,10 +20,7 @@ pub struct Monitor {
 
 impl Monitor {
     pub fn start(nft: &Path) -> Option<Monitor> {
-        let mut child = Command::new(nft)
-            .args(["monitor", "tables"])
-            .env_clear()
-            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        let mut child = super::nft::command(nft, &["monitor", "tables"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

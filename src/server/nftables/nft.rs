@@ -49,14 +49,21 @@ pub fn find(env: &Env) -> Result<PathBuf> {
         })
 }
 
+/// `nft ARGS` with an empty environment but a fixed PATH (ours may hold
+/// the secret): every nft we start, `run`'s and watch mode's monitor.
+pub fn command(nft: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(nft);
+    c.args(args)
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+    c
+}
+
 /// Run `nft ARGS` with `input` on its standard input; its standard output.
 /// A failure says nft's first error line, never the input lines it quotes
 /// after it (they hold sequences).
 pub fn run(nft: &Path, args: &[&str], input: &[u8]) -> Result<Vec<u8>> {
-    let mut child = Command::new(nft)
-        .args(args)
-        .env_clear()
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+    let mut child = command(nft, args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
