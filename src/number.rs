@@ -30,6 +30,17 @@ pub fn parse_signed(s: &str) -> Option<i64> {
     s.parse::<i64>().ok()
 }
 
+/// `x` (at least 0) rounded to whole units, or to tenths, as `{:.0}` and
+/// `{:.1}` print it but without the float formatter (10 KB on MIPS).
+pub fn rounded(x: f64, tenths: bool) -> String {
+    if tenths {
+        let t = (x * 10.0).round() as u64;
+        format!("{}.{}", t / 10, t % 10)
+    } else {
+        format!("{}", x.round() as u64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,7 @@ pub const MIN_CHARS: usize = 10;
 /// observed knock lets anyone test guesses offline at hash speed.
 pub const STRONG_CHARS: usize = 16;
 const STRONG_DISTINCT: usize = 8;
-const STRONG_BITS: f64 = 64.0;
+const STRONG_BITS: u32 = 64;
 /// A secret file larger than this is a mistake (a key store, a log).
 const MAX_FILE_BYTES: u64 = 64 * 1024;
 
@@ -181,8 +181,11 @@ pub fn weakness(secret: &Secret) -> Option<String> {
     } else if distinct < STRONG_DISTINCT {
         let s = if distinct == 1 { "" } else { "s" };
         Some(format!("only {distinct} different character{s}"))
-    } else if bits < STRONG_BITS {
-        Some(format!("about {bits:.0} bits, under {STRONG_BITS:.0}"))
+    } else if bits < f64::from(STRONG_BITS) {
+        Some(format!(
+            "about {} bits, under {STRONG_BITS}",
+            crate::number::rounded(bits, false)
+        ))
     } else {
         None
     }

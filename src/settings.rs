@@ -27,7 +27,7 @@ pub const MAX_LENGTH: u32 = 32;
 /// The weak-settings policy (later upstream versions): at least 5 knocks
 /// and 40 bits; `KNOCKD_ROTATOR_ALLOW_WEAK=1` overrides both.
 pub const MIN_LENGTH: u32 = 5;
-pub const MIN_BITS: f64 = 40.0;
+pub const MIN_BITS: u32 = 40;
 
 /// The keys that shape a sequence, as a profile or door section names them,
 /// and the variable that gives each in the environment.
@@ -265,12 +265,13 @@ impl Strength<'_> {
             )));
         }
         let bits = derive::bits(algorithm, length, ports);
-        if bits < MIN_BITS {
+        if bits < f64::from(MIN_BITS) {
             return Err(Error::usage(format!(
-                "{}: {length} knocks from {} ports give {bits:.1} bits, under the \
+                "{}: {length} knocks from {} ports give {} bits, under the \
                  {MIN_BITS}-bit minimum; widen the list or raise {}, {hint}",
                 self.ports.origin.label("ports"),
                 ports.len(),
+                crate::number::rounded(bits, true),
                 self.src.name("length")
             )));
         }

@@ -81,13 +81,13 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Choice>> {
 fn run(ctx: &Ctx, profile: Choice) -> Result<()> {
     let (s, _) = profile.settings(&ctx.env)?;
     cli::out(&format!(
-        "fingerprint {}\nsettings: algorithm {}, length {}, period {} s, proto modulo {}, ports {} ({:.0} bits a sequence)\n",
+        "fingerprint {}\nsettings: algorithm {}, length {}, period {} s, proto modulo {}, ports {} ({} bits a sequence)\n",
         fingerprint(&s),
         s.algorithm.name(),
         s.length,
         s.period,
         s.proto_modulo,
         s.ports.canonical(),
-        s.bits()
+        crate::number::rounded(s.bits(), false)
     ))
 }
