@@ -1,7 +1,7 @@
 //! A minimal DNS stub resolver: A and AAAA over UDP (over TCP when an
-//! answer is truncated), with timeouts and retries. Used only when the
-//! system resolver has no name server to ask (a static musl binary on
-//! Android, where /etc/resolv.conf does not exist).
+//! answer is truncated), with timeouts and retries. Ours rather than the C
+//! library's: Android has no /etc/resolv.conf for a static binary, and
+//! musl's resolver costs 25 KB that a MIPS router cannot spare.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -12,48 +12,47 @@ use rustix::net::{SocketFlags, SocketType, connect, recv, send, socket_with};
 use super::dns_wire::{Answer, TYPE_A, TYPE_AAAA, build_query, parse_response};
 use crate::error::{Error, Result, describe_io, quote};
 
-/// Ask `servers` in turn for the addresses of `name`, A and/or AAAA, each
-/// server getting `timeout` per round, `rounds` rounds in all.
+/// Ask `servers` in turn for the addresses of the first of `names` that
+/// has any, A and/or AAAA, each server getting `timeout` per round,
+/// `rounds` rounds in all; `host` (what the user gave) names errors.
 pub fn lookup(
     servers: &[SocketAddr],
-    name: &str,
-    want_v4: bool,
-    want_v6: bool,
+    host: &str,
+    names: &[String],
+    want: (bool, bool),
     timeout: Duration,
     rounds: u32,
 ) -> Result<Vec<IpAddr>> {
     let mut qtypes = Vec::new();
-    if want_v4 {
+    if want.0 {
         qtypes.push(TYPE_A);
     }
-    if want_v6 {
+    if want.1 {
         qtypes.push(TYPE_AAAA);
     }
-    let mut last_problem = String::from("no answer");
-    for _ in 0..rounds {
-        for server in servers {
-            match ask(server, name, &qtypes, timeout) {
-                Ok(Some(addrs)) if !addrs.is_empty() => return Ok(addrs),
-                Ok(Some(_)) => {
-                    return Err(Error::failure(format!(
-                        "{}: the name has no address",
-                        quote(name)
-                    )));
+    let mut miss = "no such host name";
+    'names: for name in names {
+        let mut last_problem = String::from("no answer");
+        for _ in 0..rounds {
+            for server in servers {
+                match ask(server, name, &qtypes, timeout) {
+                    Ok(Some(addrs)) if !addrs.is_empty() => return Ok(addrs),
+                    Ok(Some(_)) => miss = "the name has no address",
+                    Ok(None) => {}
+                    Err(problem) => {
+                        last_problem = format!("{server}: {problem}");
+                        continue;
+                    }
                 }
-                Ok(None) => {
-                    return Err(Error::failure(format!(
-                        "{}: no such host name",
-                        quote(name)
-                    )));
-                }
-                Err(problem) => last_problem = format!("{server}: {problem}"),
+                continue 'names;
             }
         }
+        return Err(Error::failure(format!(
+            "{}: name servers did not answer ({last_problem})",
+            quote(host)
+        )));
     }
-    Err(Error::failure(format!(
-        "{}: name servers did not answer ({last_problem})",
-        quote(name)
-    )))
+    Err(Error::failure(format!("{}: {miss}", quote(host))))
 }
 
 /// Which pending question `msg` answers, and its answer; when it answers

@@ -1,16 +1,17 @@
 //! Host name to address, once per run.
 //!
-//! An address literal is used as it is. Otherwise the system resolver is
-//! asked when /etc/resolv.conf names a server; when it names none (Android:
-//! a static binary finds no /etc/resolv.conf), /etc/hosts is read and the
-//! servers of Termux's `$PREFIX/etc/resolv.conf` are asked directly.
+//! An address literal is used as it is. Otherwise /etc/hosts is read, then
+//! the name servers of /etc/resolv.conf are asked (with its search
+//! domains), as the C library would; when it names none (Android: a static
+//! binary finds no /etc/resolv.conf), those of Termux's
+//! `$PREFIX/etc/resolv.conf`.
 
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::dns;
-use crate::error::{Error, Result, describe_io, quote};
+use crate::error::{Error, Result, quote};
 
 const SYSTEM_RESOLV_CONF: &str = "/etc/resolv.conf";
 const HOSTS: &str = "/etc/hosts";
@@ -55,30 +56,31 @@ pub fn resolve(host: &str, family: Family) -> Result<Vec<IpAddr>> {
         }
         return Ok(vec![ip]);
     }
-    let system = nameservers(Path::new(SYSTEM_RESOLV_CONF));
-    let addrs = if !system.is_empty() {
-        system_lookup(host)?
-    } else if let Some(found) = hosts_lookup(Path::new(HOSTS), host) {
-        found
-    } else {
-        let conf = termux_resolv_conf();
-        let servers = nameservers(&conf);
-        if servers.is_empty() {
-            return Err(Error::failure(format!(
-                "{}: cannot resolve: no name server in {SYSTEM_RESOLV_CONF} or {}",
-                quote(host),
-                conf.display()
-            )));
-        }
-        dns::lookup(
-            &servers,
-            host,
-            family != Family::V6,
-            family != Family::V4,
-            DNS_TIMEOUT,
-            DNS_ROUNDS,
-        )?
-    };
+    if let Some(found) = hosts_lookup(Path::new(HOSTS), host) {
+        return only(host, found, family);
+    }
+    let mut conf = PathBuf::from(SYSTEM_RESOLV_CONF);
+    let mut text = read_small(&conf).unwrap_or_default();
+    if nameservers_in(&text).is_empty() {
+        conf = termux_resolv_conf();
+        text = read_small(&conf).unwrap_or_default();
+    }
+    let servers = nameservers_in(&text);
+    if servers.is_empty() {
+        return Err(Error::failure(format!(
+            "{}: cannot resolve: no name server in {SYSTEM_RESOLV_CONF} or {}",
+            quote(host),
+            conf.display()
+        )));
+    }
+    let want = (family != Family::V6, family != Family::V4);
+    let names = search_names(host, &text);
+    let addrs = dns::lookup(&servers, host, &names, want, DNS_TIMEOUT, DNS_ROUNDS)?;
+    only(host, addrs, family)
+}
+
+/// The addresses of `family` among `addrs`, or why there are none.
+fn only(host: &str, addrs: Vec<IpAddr>, family: Family) -> Result<Vec<IpAddr>> {
     let addrs: Vec<IpAddr> = addrs.into_iter().filter(|a| family.accepts(a)).collect();
     if addrs.is_empty() {
         let which = if family == Family::V4 { "IPv4" } else { "IPv6" };
@@ -103,11 +105,6 @@ fn read_small(path: &Path) -> Option<String> {
     let mut buf = Vec::new();
     crate::safe_read::regular(path, "", 1 << 20, &mut buf).ok()?;
     String::from_utf8(buf).ok()
-}
-
-/// The `nameserver` lines of a resolv.conf; a missing file has none.
-pub fn nameservers(path: &Path) -> Vec<SocketAddr> {
-    read_small(path).map_or_else(Vec::new, |text| nameservers_in(&text))
 }
 
 /// The servers a resolv.conf's text names.
@@ -141,26 +138,63 @@ pub fn hosts_in(text: &str, host: &str) -> Vec<IpAddr> {
         .collect()
 }
 
-fn system_lookup(host: &str) -> Result<Vec<IpAddr>> {
-    let addrs = (host, 0).to_socket_addrs().map_err(|e| {
-        Error::failure(format!(
-            "{}: cannot resolve: {}",
-            quote(host),
-            describe_io(&e)
-        ))
-    })?;
-    let mut out: Vec<IpAddr> = Vec::new();
-    for a in addrs {
-        if !out.contains(&a.ip()) {
-            out.push(a.ip());
+/// The names to ask for `host`, as the C libraries try them: with fewer
+/// dots than `ndots` (1 unless `options ndots:N`), each `search` (or
+/// `domain`) suffix first and the name itself last; otherwise the name
+/// first. A name ending in a dot is only itself.
+pub fn search_names(host: &str, resolv_conf: &str) -> Vec<String> {
+    if let Some(abs) = host.strip_suffix('.') {
+        return vec![abs.to_string()];
+    }
+    let (mut ndots, mut search) = (1, Vec::new());
+    for l in resolv_conf.lines() {
+        let mut w = l.split_whitespace();
+        match w.next() {
+            Some("search" | "domain") => search = w.map(String::from).collect(),
+            Some("options") => {
+                for o in w {
+                    if let Some(n) = o.strip_prefix("ndots:").and_then(|n| n.parse().ok()) {
+                        ndots = std::cmp::min(n, 15);
+                    }
+                }
+            }
+            _ => {}
         }
     }
-    Ok(out)
+    let suffixed = search
+        .iter()
+        .map(|d| format!("{host}.{}", d.trim_end_matches('.')));
+    if host.matches('.').count() >= ndots {
+        std::iter::once(host.to_string()).chain(suffixed).collect()
+    } else {
+        suffixed.chain(std::iter::once(host.to_string())).collect()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_domains_as_the_c_library_tries_them() {
+        let conf = "nameserver 10.0.0.1\nsearch lan example.org.\n";
+        assert_eq!(
+            search_names("nas", conf),
+            ["nas.lan", "nas.example.org", "nas"]
+        );
+        assert_eq!(
+            search_names("nas.lan", conf),
+            ["nas.lan", "nas.lan.lan", "nas.lan.example.org"]
+        );
+        assert_eq!(search_names("nas.", conf), ["nas"]);
+        assert_eq!(
+            search_names("nas", "domain home\nsearch lan\n"),
+            ["nas.lan", "nas"]
+        );
+        let ndots = "search lan\noptions edns0 ndots:2\n";
+        assert_eq!(search_names("a.b", ndots), ["a.b.lan", "a.b"]);
+        assert_eq!(search_names("a.b", ""), ["a.b"]);
+    }
 
     #[test]
     fn literals() {
@@ -187,13 +221,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            nameservers(&conf),
+            nameservers_in(&read_small(&conf).unwrap()),
             vec![
                 "127.0.0.53:53".parse().unwrap(),
                 "[fe80::1]:53".parse().unwrap()
             ]
         );
-        assert!(nameservers(&dir.join("missing")).is_empty());
+        assert!(read_small(&dir.join("missing")).is_none());
         let hosts = dir.join("hosts");
         std::fs::write(
             &hosts,
