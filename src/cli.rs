@@ -62,6 +62,22 @@ pub fn out(s: &str) -> Result<()> {
         .map_err(|e| Error::io("stdout", e))
 }
 
+/// `knock --proxy`: stdout carries ssh's bytes, so notes go to stderr.
+static NOTES_TO_STDERR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn notes_to_stderr() {
+    NOTES_TO_STDERR.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// A verbose line: stdout, unless stdout is a relayed stream.
+pub fn note(s: &str) -> Result<()> {
+    if NOTES_TO_STDERR.load(std::sync::atomic::Ordering::Relaxed) {
+        eprint!("{s}");
+        return Ok(());
+    }
+    out(s)
+}
+
 /// `--offset N` reached a period the clock cannot hold.
 pub fn offset_out_of_range(offset: i64) -> Error {
     if offset < 0 {

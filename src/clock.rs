@@ -10,6 +10,14 @@ pub fn now() -> Result<u64> {
         .map_err(|_| Error::failure("the system clock is set before 1970; fix the clock"))
 }
 
+/// Current UNIX time in milliseconds, for timing a knock around a boundary.
+pub fn now_ms() -> Result<u64> {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .map_err(|_| Error::failure("the system clock is set before 1970; fix the clock"))
+}
+
 /// `--at UNIX_SECONDS` if given, else the clock.
 pub fn now_or(at: Option<u64>) -> Result<u64> {
     match at {

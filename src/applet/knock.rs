@@ -2,7 +2,7 @@
 //! boundary, the neighbouring one); `knock HOST PORT[:PROTO]...`: the
 //! classic knockd client's form.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
@@ -10,12 +10,13 @@ use lexopt::prelude::*;
 
 use super::{Applet, Ctx};
 use crate::cli::{self, Parsed};
+use crate::client::plan::{Plan, Tries};
 use crate::client::profile::{Choice, Profile};
 use crate::client::rawtcp;
+use crate::client::relay;
 use crate::client::resolve::{self, Family};
 use crate::client::route::first_routable;
-use crate::client::schedule::{flush_knock, port_spec, rotator_sequences};
-use crate::client::send::{Knocker, port_open};
+use crate::client::schedule::{port_spec, rotator_sequences};
 use crate::clock;
 use crate::derive::Knock;
 use crate::error::{Error, Result, quote};
@@ -64,6 +65,11 @@ Options:
                            it stays closed; exit 1 if it never opens
       --check-timeout MS   how long each check waits (default 3000)
       --retries N          knocks again after a failed check (default 2)
+      --proxy PORT         check PORT, then relay stdin/stdout over that
+                           connection (ssh's ProxyCommand knock NAME
+                           --proxy %p); notes go to stderr
+      --fdpass             with --proxy: hand the socket to ssh instead
+                           (ProxyUseFdpass yes)
       --raw                send TCP knocks as raw segments (needs CAP_NET_RAW)
       --tcpflags FLAGS     flags of raw TCP knocks, knockd syntax (default
                            syn; e.g. fin or syn,ack); implies --raw
@@ -90,6 +96,8 @@ struct Options {
     check_timeout: Option<u64>,
     retries: Option<u64>,
     raw_flags: Option<u8>,
+    proxy: Option<u16>,
+    fdpass: bool,
     positional: Vec<Vec<u8>>,
 }
 
@@ -114,6 +122,8 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
                 o.check_timeout = Some(cli::number(p, "--check-timeout", 1, 600_000)?)
             }
             Long("retries") => o.retries = Some(cli::number(p, "--retries", 0, 100)?),
+            Long("proxy") => o.proxy = Some(cli::number(p, "--proxy", 1, 65535)? as u16),
+            Long("fdpass") => o.fdpass = true,
             Long("raw") => o.raw_flags = o.raw_flags.or(Some(rawtcp::SYN)),
             Long("tcpflags") => {
                 let text = cli::text(p, "--tcpflags")?;
@@ -122,6 +132,9 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
             Value(v) => o.positional.push(v.as_bytes().to_vec()),
             arg => return Err(arg.unexpected().into()),
         }
+    }
+    if o.fdpass && o.proxy.is_none() {
+        return Err(Error::arg("--fdpass needs --proxy PORT"));
     }
     // `knock NAME`: a lone argument is a profile.
     if o.profile.name.is_none() && o.positional.len() == 1 {
@@ -172,6 +185,9 @@ impl Options {
 }
 
 fn run(ctx: &Ctx, o: Options) -> Result<()> {
+    if o.proxy.is_some() {
+        cli::notes_to_stderr();
+    }
     let (settings, profile) = match o.profile.name {
         Some(_) => {
             let (s, p) = o.profile.settings(&ctx.env)?;
@@ -183,19 +199,28 @@ fn run(ctx: &Ctx, o: Options) -> Result<()> {
         Some(p) => o.with_profile(p)?,
         None => o,
     };
-    let (host, sequences) = sequences(ctx, settings, &o)?;
+    let (host, plan) = plan(ctx, settings, &o)?;
     let addrs = resolve::resolve(host, o.family.unwrap_or(Family::Any))?;
     let dst = first_routable(host, &addrs)?;
-    knock_until_open(host, dst, &sequences, &o)
+    let tries = Tries {
+        delay: Duration::from_millis(o.delay.unwrap_or(DEFAULT_DELAY_MS)),
+        raw_flags: o.raw_flags,
+        verbose: o.verbose,
+        retries: o.retries.unwrap_or(DEFAULT_RETRIES),
+        check: o.proxy.or(o.check),
+        check_timeout: Duration::from_millis(o.check_timeout.unwrap_or(DEFAULT_CHECK_TIMEOUT_MS)),
+    };
+    let conn = plan.knock(host, dst, &tries)?;
+    match (o.proxy, conn) {
+        (Some(_), Some(fd)) if o.fdpass => relay::pass_fd(&fd),
+        (Some(port), Some(fd)) => relay::relay(fd, &SocketAddr::new(dst, port).to_string()),
+        _ => Ok(()),
+    }
 }
 
 /// HOST, and what to send it: the classic form's ports, or SERVICE's
 /// sequences.
-fn sequences<'a>(
-    ctx: &Ctx,
-    settings: Option<Settings>,
-    o: &'a Options,
-) -> Result<(&'a str, Vec<Vec<Knock>>)> {
+fn plan<'a>(ctx: &Ctx, settings: Option<Settings>, o: &'a Options) -> Result<(&'a str, Plan)> {
     let (host, rest) = match o.positional.split_first() {
         Some((h, rest)) if !rest.is_empty() => (h, rest),
         _ => return Err(Error::arg("missing HOST and SERVICE (or PORTs)")),
@@ -214,9 +239,17 @@ fn sequences<'a>(
                     Some(s) => s,
                     None => Settings::load(&ctx.env)?,
                 };
+                if o.at.is_none() && o.offset.is_none() {
+                    let plan = Plan::Rotating {
+                        settings: Box::new(settings),
+                        service: service.clone(),
+                        window: o.window,
+                    };
+                    return Ok((host, plan));
+                }
                 let now = clock::now_or(o.at)?;
                 let seqs = rotator_sequences(&settings, service, now, o.offset, o.window)?;
-                Ok((host, seqs))
+                Ok((host, Plan::Fixed(seqs)))
             }
             _ => Err(Error::usage(format!(
                 "unexpected argument {}: give one SERVICE, or only ports",
@@ -246,48 +279,5 @@ fn sequences<'a>(
             })
         })
         .collect::<Result<Vec<Knock>>>()?;
-    Ok((host, vec![knocks]))
-}
-
-/// Knock, and with `--check` look whether the port opened; knock again
-/// (up to `--retries` times) while it stays closed.
-fn knock_until_open(host: &str, dst: IpAddr, sequences: &[Vec<Knock>], o: &Options) -> Result<()> {
-    let delay = Duration::from_millis(o.delay.unwrap_or(DEFAULT_DELAY_MS));
-    let mut knocker = Knocker::new(dst, delay, o.raw_flags, o.verbose)?;
-    let retries = o.retries.unwrap_or(DEFAULT_RETRIES);
-    let rounds = if o.check.is_some() { retries + 1 } else { 1 };
-    for round in 1..=rounds {
-        for seq in sequences {
-            if round > 1 {
-                if let Some(k) = flush_knock(seq) {
-                    knocker.send(k)?;
-                    knocker.send(k)?;
-                }
-            }
-            knocker.send_all(seq)?;
-        }
-        let Some(port) = o.check else {
-            return Ok(());
-        };
-        let to = SocketAddr::new(dst, port);
-        let timeout = o.check_timeout.unwrap_or(DEFAULT_CHECK_TIMEOUT_MS);
-        if port_open(to, Duration::from_millis(timeout)) {
-            if o.verbose {
-                cli::out(&format!("{to} is open\n"))?;
-            }
-            return Ok(());
-        }
-        if o.verbose && round < rounds {
-            cli::out(&format!(
-                "{to} still closed; knocking again ({}/{rounds})\n",
-                round + 1
-            ))?;
-        }
-    }
-    Err(Error::failure(format!(
-        "{} port {} still closed after {rounds} knock{}",
-        quote(host),
-        o.check.unwrap_or_default(),
-        if rounds == 1 { "" } else { "s" }
-    )))
+    Ok((host, Plan::Fixed(vec![knocks])))
 }

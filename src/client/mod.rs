@@ -4,8 +4,10 @@
 pub mod dns;
 pub mod dns_tcp;
 pub mod dns_wire;
+pub mod plan;
 pub mod profile;
 pub mod rawtcp;
+pub mod relay;
 pub mod resolve;
 pub mod route;
 pub mod schedule;

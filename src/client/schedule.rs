@@ -58,6 +58,30 @@ pub fn rotator_sequences(
     Ok(seqs)
 }
 
+/// Before a boundary: a server whose clock leads ours by this much, or our
+/// own packets late on the way, has already rotated.
+pub const ROTATION_MARGIN_MS: u64 = 250;
+/// After a boundary: the time a server takes to rotate (its timer, the
+/// rewrite, knockd's re-read, which drops every attempt in progress).
+pub const ROTATION_LAG_MS: u64 = 500;
+
+/// How long to wait before knocks that take `cost_ms`, so that none of them
+/// falls on a rotation: zero when they are done before the next boundary's
+/// margin, else until the rotation after the boundary is done. At most
+/// `cost_ms + ROTATION_MARGIN_MS + ROTATION_LAG_MS`, and only near a boundary.
+pub fn clear_of_rotation(now_ms: u64, period: u64, cost_ms: u64) -> u64 {
+    let p = period.saturating_mul(1000);
+    let since = now_ms % p;
+    let next = now_ms - since + p;
+    if since < ROTATION_LAG_MS {
+        ROTATION_LAG_MS - since
+    } else if now_ms + cost_ms + ROTATION_MARGIN_MS > next {
+        next + ROTATION_LAG_MS - now_ms
+    } else {
+        0
+    }
+}
+
 /// Two knocks on this port before a sequence clear a half-finished
 /// attempt at knockd (a lost packet, an earlier run within seq_timeout),
 /// which would otherwise swallow the sequence's first knock.
@@ -90,6 +114,20 @@ pub fn port_spec(arg: &[u8], udp_default: bool) -> Option<Knock> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn knocks_wait_for_the_rotation_only_near_a_boundary() {
+        let b = 1_800_000_000_000; // a boundary of a 60 s period, in ms
+        // Mid-period: no wait.
+        assert_eq!(clear_of_rotation(b + 30_000, 60, 200), 0);
+        // Done 250 ms before the boundary: no wait; 1 ms later: wait.
+        assert_eq!(clear_of_rotation(b - 450, 60, 200), 0);
+        assert_eq!(clear_of_rotation(b - 449, 60, 200), 949);
+        // Just after it: until the rotation is done.
+        assert_eq!(clear_of_rotation(b, 60, 200), 500);
+        assert_eq!(clear_of_rotation(b + 499, 60, 200), 1);
+        assert_eq!(clear_of_rotation(b + 500, 60, 200), 0);
+    }
 
     #[test]
     fn port_specs() {

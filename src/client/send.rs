@@ -57,7 +57,7 @@ impl Knocker {
         }
         let to = SocketAddr::new(self.dst, k.port);
         if self.verbose {
-            crate::cli::out(&format!("hitting {} {to}\n", k.proto.as_str()))?;
+            crate::cli::note(&format!("hitting {} {to}\n", k.proto.as_str()))?;
         }
         let result = match (k.proto, &self.raw) {
             (Proto::Tcp, Some(raw)) => raw.send(k.port),
@@ -103,10 +103,11 @@ fn udp_knock(to: SocketAddr) -> Result<()> {
         .map_err(|e| send_error("udp", to, e))
 }
 
-/// Whether a TCP connection to `to` succeeds within `timeout`. A new
+/// The first TCP connection to `to` that succeeds within `timeout`. A new
 /// attempt starts every 250 ms (a door's firewall rule may appear any
-/// moment after the knock), earlier attempts stay pending.
-pub fn port_open(to: SocketAddr, timeout: Duration) -> bool {
+/// moment after the knock), earlier attempts stay pending; the others are
+/// closed unanswered, so the server sees one connection.
+pub fn connect_within(to: SocketAddr, timeout: Duration) -> Option<OwnedFd> {
     const EVERY: Duration = Duration::from_millis(250);
     let deadline = Instant::now() + timeout;
     let mut pending: Vec<OwnedFd> = Vec::new();
@@ -114,7 +115,7 @@ pub fn port_open(to: SocketAddr, timeout: Duration) -> bool {
     loop {
         let now = Instant::now();
         if now >= deadline {
-            return false;
+            return None;
         }
         if now >= next_start {
             next_start = now + EVERY;
@@ -125,7 +126,7 @@ pub fn port_open(to: SocketAddr, timeout: Duration) -> bool {
                 None,
             ) {
                 match connect(&fd, &to) {
-                    Ok(()) => return true,
+                    Ok(()) => return Some(fd),
                     Err(Errno::INPROGRESS | Errno::AGAIN) => pending.push(fd),
                     Err(_) => {}
                 }
@@ -153,7 +154,7 @@ pub fn port_open(to: SocketAddr, timeout: Duration) -> bool {
             if !ready {
                 still.push(fd);
             } else if matches!(rustix::net::sockopt::socket_error(&fd), Ok(Ok(()))) {
-                return true;
+                return Some(fd);
             }
         }
         pending = still;
