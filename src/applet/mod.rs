@@ -12,6 +12,7 @@ use crate::prog;
 pub mod config;
 pub mod fingerprint;
 pub mod generate;
+pub mod import;
 pub mod knock;
 pub mod new_secret;
 pub mod profile;
@@ -45,6 +46,7 @@ pub static APPLETS: &[Applet] = &[
     config::APPLET,
     new_secret::APPLET,
     profile::APPLET,
+    import::APPLET,
 ];
 
 #[cfg(feature = "fuzzing")]

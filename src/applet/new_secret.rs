@@ -90,7 +90,7 @@ fn run(_: &Ctx, path: PathBuf) -> Result<()> {
 }
 
 /// The file's directory: made (owner-only, with its parents) if missing.
-fn make_dir(dir: &Path) -> Result<()> {
+pub fn make_dir(dir: &Path) -> Result<()> {
     if dir.is_dir() {
         return Ok(());
     }

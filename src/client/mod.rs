@@ -6,6 +6,7 @@ pub mod dns_tcp;
 pub mod dns_wire;
 pub mod plan;
 pub mod profile;
+pub mod profile_merge;
 pub mod rawtcp;
 pub mod relay;
 pub mod resolve;
