@@ -47,6 +47,18 @@ fn knock_raw_segments() {
 
 #[test]
 #[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
+fn ssh_knocks_through_proxy_command() {
+    script("ssh", &["sshd", "ssh", "scp", "sftp", "ssh-keygen", "mount", "pgrep"]);
+}
+
+#[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
+fn knock_never_straddles_a_rotation() {
+    script("knock_boundary", &["python3"]);
+}
+
+#[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn knock_boundary_window() {
     script("knock_window", &[]);
 }
