@@ -15,7 +15,7 @@ _knock_rotator() {
         knock-rotate) applet=rotate ;;
         *)
             if [ "$COMP_CWORD" -eq 1 ]; then
-                COMPREPLY=($(compgen -W "generate knock rotate status fingerprint config new-secret profile help --install --help --version" -- "$cur"))
+                COMPREPLY=($(compgen -W "generate knock rotate status fingerprint config new-secret profile import help --install --help --version" -- "$cur"))
                 return
             fi
             # Any unambiguous prefix names an applet, as on the command line.
@@ -28,6 +28,7 @@ _knock_rotator() {
                 c*) applet=config ;;
                 n*) applet=new-secret ;;
                 p*) applet=profile ;;
+                i*) applet=import ;;
                 --install) COMPREPLY=($(compgen -d -- "$cur")); return ;;
                 *) return ;;
             esac ;;
@@ -36,7 +37,8 @@ _knock_rotator() {
         -c|--config|--pidfile|--config-file|--doors-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -p|--profile) COMPREPLY=($(compgen -W "$(_knock_rotator_profiles)" -- "$cur")); return ;;
         --format) COMPREPLY=($(compgen -W "plain knockd" -- "$cur")); return ;;
-        --offset|--at|--delay|-d|--window|--check|--check-timeout|--retries|--tcpflags|--reload-command|--door|--name) return ;;
+        --offset|--at|--delay|-d|--window|--check|--check-timeout|--retries|--tcpflags|--reload-command|--door|--name|--proxy) return ;;
+        --shortcut) COMPREPLY=($(compgen -W "knock ssh" -- "$cur")); return ;;
         --host) COMPREPLY=($(compgen -A hostname -- "$cur")); return ;;
     esac
     case $prev in
@@ -45,7 +47,7 @@ _knock_rotator() {
     local opts
     case $applet in
         generate) opts="-p --profile --config-file --offset --at --format -h --help -V --version" ;;
-        knock) opts="-p --profile --config-file -4 -6 -d --delay -v --verbose -u --udp --offset --at --window --check --check-timeout --retries --raw --tcpflags -h --help -V --version"
+        knock) opts="-p --profile --config-file -4 -6 -d --delay -v --verbose -u --udp --offset --at --window --check --check-timeout --retries --proxy --fdpass --raw --tcpflags -h --help -V --version"
             if [[ $cur != -* ]]; then
                 COMPREPLY=($(compgen -W "$(_knock_rotator_profiles)" -A hostname -- "$cur"))
                 return
@@ -60,6 +62,11 @@ _knock_rotator() {
                 return
             fi ;;
         profile) opts="--host --name --with-secret --doors-file -h --help -V --version" ;;
+        import) opts="--name --replace --config-file --shortcut -h --help -V --version"
+            if [[ $cur != -* ]]; then
+                COMPREPLY=($(compgen -f -- "$cur"))
+                return
+            fi ;;
     esac
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 }

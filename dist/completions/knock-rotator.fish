@@ -26,6 +26,8 @@ function __knock_rotator_options -a cmd cond applet
             complete -c $cmd -f -n $cond -l check -x -d 'port to check after knocking'
             complete -c $cmd -f -n $cond -l check-timeout -x -d 'how long a check waits (ms)'
             complete -c $cmd -f -n $cond -l retries -x -d 'knocks again after a failed check'
+            complete -c $cmd -f -n $cond -l proxy -x -d 'check PORT, then relay stdin/stdout over it'
+            complete -c $cmd -f -n $cond -l fdpass -d 'with --proxy: hand the socket to ssh'
             complete -c $cmd -f -n $cond -l raw -d 'raw TCP segments'
             complete -c $cmd -f -n $cond -l tcpflags -x -d 'flags of raw TCP knocks'
             complete -c $cmd -f -n $cond -a '(__fish_print_hostnames)'
@@ -63,6 +65,12 @@ function __knock_rotator_options -a cmd cond applet
             complete -c $cmd -f -n $cond -l name -x -d 'the profile name'
             complete -c $cmd -f -n $cond -l with-secret -d 'put the secret in the profile'
             complete -c $cmd -n $cond -l doors-file -r -F -d 'per-door settings'
+        case import
+            complete -c $cmd -f -n $cond -l name -x -d 'the profile name'
+            complete -c $cmd -f -n $cond -l replace -d 'replace a profile of that name'
+            complete -c $cmd -n $cond -l config-file -r -F -d 'the profiles file'
+            complete -c $cmd -f -n $cond -l shortcut -x -a 'knock ssh' -d 'also a Termux:Widget shortcut'
+            complete -c $cmd -n $cond -F
     end
 end
 
@@ -82,12 +90,12 @@ function __knock_rotator_profile_options -a cmd cond
     complete -c $cmd -n $cond -l config-file -r -F -d 'the profiles file'
 end
 
-set -l applets generate knock rotate status fingerprint config new-secret profile help
+set -l applets generate knock rotate status fingerprint config new-secret profile import help
 complete -c knock-rotator -f -n "not __fish_seen_subcommand_from $applets" -a "$applets"
 complete -c knock-rotator -n "not __fish_seen_subcommand_from $applets" -l install -r -a '(__fish_complete_directories)' -d 'links beside the executable or in DIR'
 complete -c knock-rotator -f -n "not __fish_seen_subcommand_from $applets" -s h -l help -d 'show the help'
 complete -c knock-rotator -f -n "not __fish_seen_subcommand_from $applets" -s V -l version -d 'show the version'
-for a in generate knock rotate status fingerprint config new-secret profile
+for a in generate knock rotate status fingerprint config new-secret profile import
     __knock_rotator_options knock-rotator "__fish_seen_subcommand_from $a" $a
 end
 __knock_rotator_options knock true knock
