@@ -48,7 +48,10 @@ fn knock_raw_segments() {
 #[test]
 #[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn ssh_knocks_through_proxy_command() {
-    script("ssh", &["sshd", "ssh", "scp", "sftp", "ssh-keygen", "mount", "pgrep"]);
+    script(
+        "ssh",
+        &["sshd", "ssh", "scp", "sftp", "ssh-keygen", "mount", "pgrep"],
+    );
 }
 
 #[test]
