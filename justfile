@@ -47,13 +47,15 @@ dist:
     for t in x86_64-unknown-linux-musl:amd64 aarch64-unknown-linux-musl:arm64 armv7-unknown-linux-musleabihf:armhf; do
         dist/debian/build.sh "target/dist/knock-rotator-${t%%:*}" "${t#*:}" "$version-1" target/dist >/dev/null
     done
-    # OpenWrt packages (.ipk), one per OpenWrt architecture name that opkg
-    # checks; each takes the executable of its CPU family.
+    # OpenWrt packages, one per OpenWrt architecture name that opkg and apk
+    # check, each with the executable of its CPU family: an .ipk (opkg,
+    # OpenWrt 24.10 and older) and an .apk (OpenWrt 25.12 and later).
     for t in x86_64:x86_64 aarch64:aarch64_generic aarch64:aarch64_cortex-a53 aarch64:aarch64_cortex-a72 \
              armv7:arm_cortex-a7_neon-vfpv4 armv7:arm_cortex-a9_vfpv3-d16 armv7:arm_cortex-a15_neon-vfpv4 \
              mipsel:mipsel_24kc mips:mips_24kc; do
         exe=$(ls target/dist/knock-rotator-${t%%:*}-unknown-linux-musl*)
         dist/openwrt/build.sh "$exe" "${t#*:}" "$version-1" target/dist >/dev/null
+        dist/openwrt/build-apk.sh "$exe" "${t#*:}" "$version-r1" target/dist >/dev/null
     done
     cd target/dist && sha256sum knock-rotator* > SHA256SUMS
     ls -l

@@ -258,6 +258,32 @@ fn openwrt_packages_are_laid_out_for_opkg() {
     );
 }
 
+/// The OpenWrt packages for apk: installed, upgraded and removed by the real
+/// apk-tools 3, built from vendor/ when missing (tests/packages/openwrt_apk.sh).
+#[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
+fn openwrt_apk_packages_install_upgrade_and_remove() {
+    for t in ["busybox", "readelf", "tar", "meson", "ninja"] {
+        common::require(t);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dist = common::dist();
+    let apk = common::succeed(
+        Command::new(root.join("dist/openwrt/apk-tools.sh")),
+        "dist/openwrt/apk-tools.sh",
+    );
+    let work = common::TempDir::new("openwrt-apk");
+    common::succeed(
+        Command::new("bash")
+            .arg(root.join("tests/packages/openwrt_apk.sh"))
+            .env("DIST", dist)
+            .env("WORK", work.path())
+            .env("APK", apk.trim())
+            .env("SRC", root),
+        "tests/packages/openwrt_apk.sh",
+    );
+}
+
 /// The OpenWrt package's init script under busybox ash with procd stand-ins,
 /// then what it asked procd to run, against a real knockd
 /// (tests/e2e/rotate_openwrt.sh).

@@ -3,8 +3,7 @@
 # release executable, laid out as OpenWrt's ipkg-build does it: a gzipped
 # tar of debian-binary, control.tar.gz and data.tar.gz.
 #   dist/openwrt/build.sh EXECUTABLE OPENWRT_ARCH VERSION OUTDIR
-# The .apk of OpenWrt 25.12 needs apk-tools 3 ('apk mkpkg'), which no
-# registry reachable here carries: not made (see README).
+# The .apk of OpenWrt 25.12 and later, with the same files: build-apk.sh.
 # No /usr/bin/knock: third-party knockd packages ship their client there.
 set -euo pipefail
 [ $# -eq 4 ] || { echo "usage: dist/openwrt/build.sh EXECUTABLE OPENWRT_ARCH VERSION OUTDIR" >&2; exit 2; }
@@ -16,16 +15,9 @@ umask 022
 data=$work/data ctrl=$work/control
 mkdir -p "$data" "$ctrl"
 
-install -D -m 755 "$exe" "$data/usr/bin/knock-rotator"
-ln -s knock-rotator "$data/usr/bin/knock-rotate"
-install -D -m 755 "$src/dist/openwrt/knock-rotator.init" "$data/etc/init.d/knock-rotator"
-install -D -m 600 "$src/dist/openwrt/knock-rotator.config" "$data/etc/config/knock-rotator"
-install -D -m 644 "$src/dist/openwrt/knock-rotator.keep" "$data/lib/upgrade/keep.d/knock-rotator"
-# The nftables backend's table, included by fw4 at every start and reload.
-install -D -m 644 "$src/dist/openwrt/knock-rotator.nft" "$data/usr/share/nftables.d/ruleset-post/knock-rotator.nft"
-install -d -m 700 "$data/etc/knock-rotator"
-
-echo /etc/config/knock-rotator >"$ctrl/conffiles"
+. "$src/dist/openwrt/files.sh"
+stage_files "$exe" "$data"
+echo "$CONFFILES" >"$ctrl/conffiles"
 cat >"$ctrl/control" <<CONTROL
 Package: knock-rotator
 Version: $version
