@@ -269,7 +269,7 @@ fn openwrt_apk_packages_install_upgrade_and_remove() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dist = common::dist();
     let apk = common::succeed(
-        Command::new(root.join("dist/openwrt/apk-tools.sh")),
+        &mut Command::new(root.join("dist/openwrt/apk-tools.sh")),
         "dist/openwrt/apk-tools.sh",
     );
     let work = common::TempDir::new("openwrt-apk");
