@@ -126,7 +126,10 @@ fn run(ctx: &Ctx, o: Options) -> Result<()> {
     }
     let secret = secret.map(|(_, s)| s);
     text = imported;
-    let dir = config.parent().unwrap_or(Path::new("."));
+    let dir = config
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     make_dir(dir)?;
     let merged = merge(&config, text.expose(), &name, o.replace)?;
     if let Some(secret) = &secret {
