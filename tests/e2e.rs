@@ -231,6 +231,14 @@ fn nftables_doors_survive_host_firewall_reloads() {
 /// knockd's options, a missing nft, nft refusing the transaction, a table
 /// deleted by hand, a full allow set; one-line errors, nothing
 /// half-applied, the host's table untouched (tests/e2e/nft_faults.sh).
+/// One use per period: a replay from another source opens nothing, after a
+/// re-apply, a flush and restore, and a rotation (tests/e2e/nft_one_use.sh).
+#[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
+fn nftables_one_use_refuses_a_replayed_knock() {
+    script("nft_one_use", &["nft", "python3"]);
+}
+
 #[test]
 #[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn nftables_faults_are_clear_and_change_nothing() {

@@ -24,7 +24,14 @@ pub const DOORS_VAR: &str = "KNOCKD_ROTATOR_DOORS";
 /// door, so that one doors file serves `profile`, `config` and both
 /// backends; knockd's doors have these in knockd.conf instead, and ignore
 /// them.
-pub const NFTABLES_KEYS: [&str; 5] = ["open", "open_for", "seq_timeout", "grace", "policy"];
+pub const NFTABLES_KEYS: [&str; 6] = [
+    "open",
+    "open_for",
+    "seq_timeout",
+    "grace",
+    "policy",
+    "one_use",
+];
 pub const DEFAULT_DOORS: &str = "/etc/knock-rotator/doors";
 
 /// Where the doors file is: `--doors-file` or `$KNOCKD_ROTATOR_DOORS`

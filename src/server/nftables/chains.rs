@@ -11,6 +11,9 @@ use super::layout::{Layout, key, knock, prio};
 use crate::derive::{Knock, Proto};
 
 const PORT: &str = "meta priority . meta l4proto . th dport";
+/// The longest timeout a rule may give a set element (2^32 - 1 ms): a
+/// one-use mark of a period longer than that lasts that long.
+const MAX_TIMEOUT: u64 = 4_294_967;
 
 /// The rule text of every chain, and how many rules.
 #[derive(Default)]
@@ -71,6 +74,25 @@ pub fn rules(doors: &[Door], l: &Layout, filled: &Filled) -> Rules {
             })
             .collect();
         r.chain(&format!("time{f}"), &time);
+        if f == "4" {
+            // A completion: a one-use slot that opened already opens
+            // nothing more (for any source); one that had not is used now,
+            // until its window has ended (less than the 4 periods after
+            // which its id comes back).
+            for (c, class) in l.classes.iter().enumerate() {
+                r.chain(
+                    &format!("done_{c}"),
+                    &[
+                        "meta priority @once meta priority @used return".into(),
+                        format!(
+                            "meta priority @once add @used {{ meta priority timeout {}s }}",
+                            (class.period + class.grace).min(MAX_TIMEOUT)
+                        ),
+                        "meta priority vmap @grant".into(),
+                    ],
+                );
+            }
+        }
         for (c, class) in l.classes.iter().enumerate() {
             // Each rule takes the next slot using this port; a miss ends
             // the walk (every later lookup misses too).
@@ -85,7 +107,7 @@ pub fn rules(doors: &[Door], l: &Layout, filled: &Filled) -> Rules {
             r.chain(&format!("scan{f}_{c}"), &scan);
             r.chain(
                 &format!("step{f}_{c}"),
-                &steps(f, addr, class.len, class.timeout),
+                &steps(f, addr, c, class.len, class.timeout),
             );
         }
     }
@@ -107,7 +129,7 @@ pub fn rules(doors: &[Door], l: &Layout, filled: &Filled) -> Rules {
 
 /// One class's step chain for one family: move on, finish, ignore a
 /// repeat, else reset (and restart at step 1).
-fn steps(f: &str, addr: &str, len: usize, timeout: u64) -> Vec<String> {
+fn steps(f: &str, addr: &str, c: usize, len: usize, timeout: u64) -> Vec<String> {
     let key = format!("{addr} . meta priority");
     let here = PORT;
     let add = |set: String| format!("add @{set} {{ {key} timeout {timeout}s }}");
@@ -123,7 +145,7 @@ fn steps(f: &str, addr: &str, len: usize, timeout: u64) -> Vec<String> {
     }
     for k in 1..len {
         out.push(format!(
-            "{key} @t{f} {key} @s{f}_{k} {here} @f_{} {} {} meta priority vmap @grant",
+            "{key} @t{f} {key} @s{f}_{k} {here} @f_{} {} {} jump done_{c}",
             k + 1,
             del(format!("s{f}_{k}")),
             del(format!("t{f}"))
@@ -142,7 +164,7 @@ fn steps(f: &str, addr: &str, len: usize, timeout: u64) -> Vec<String> {
             add(format!("s{f}_1"))
         ));
     }
-    out.push(format!("{here} @f_1 meta priority vmap @grant"));
+    out.push(format!("{here} @f_1 jump done_{c}"));
     out
 }
 

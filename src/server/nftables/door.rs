@@ -9,6 +9,7 @@
 //! seq_timeout = 15         # seconds for the whole sequence, from its first knock
 //! grace = 60               # seconds the previous period's sequence still opens
 //! policy = drop            # or reject: what strangers get on an open port
+//! one_use = no             # yes: a period's sequence opens once, for the first source
 //! ```
 
 use crate::derive::{Knock, Proto, proto_for};
@@ -35,6 +36,9 @@ pub struct Door<'a> {
     pub grace: u64,
     /// Strangers' new connections to `open` are rejected, not dropped.
     pub reject: bool,
+    /// A period's sequence opens once: every later completion of it, from
+    /// any source, is refused (a captured knock cannot be replayed).
+    pub one_use: bool,
 }
 
 /// Every door of the doors file, checked.
@@ -129,6 +133,18 @@ fn door<'a>(
             ));
         }
     };
+    let one_use = match at("one_use") {
+        None => false,
+        Some((v, _)) if v == "no" => false,
+        Some((v, _)) if v == "yes" => true,
+        Some((v, line)) => {
+            return Err(bad(
+                line,
+                "one_use",
+                &format!("{} is neither yes nor no", quote(&v)),
+            ));
+        }
+    };
     Ok(Door {
         name: name.to_vec(),
         line: section.line,
@@ -138,6 +154,7 @@ fn door<'a>(
         seq_timeout: number("seq_timeout", DEFAULT_SEQ_TIMEOUT, 1, 3600)?,
         grace: number("grace", DEFAULT_GRACE.min(max_grace), 0, max_grace)?,
         reject,
+        one_use,
     })
 }
 

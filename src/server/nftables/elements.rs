@@ -43,6 +43,9 @@ pub fn fill(doors: &[Door], l: &Layout, slots: &[Slot]) -> Filled {
             "grant",
             format!("{} : goto g_{}", prio(s.id), group(&doors[s.door])),
         );
+        if doors[s.door].one_use {
+            e.add("once", prio(s.id));
+        }
     }
     uses.sort_unstable();
     uses.dedup_by_key(|u| (u.0, u.1, u.2));

@@ -13,6 +13,7 @@ use super::layout::{self, Slot, TABLE};
 use super::monitor::Monitor;
 use super::nft;
 use super::ruleset::{self, Ruleset};
+use super::status;
 use crate::clock;
 use crate::derive;
 use crate::error::{Error, Result};
@@ -58,7 +59,16 @@ impl Job {
     fn install(&self, env: &Result<Settings>, now: u64) -> Result<Rotated> {
         let doors = self.doors.load(env)?;
         let list = door::doors(&doors)?;
-        let (rs, refused) = build(&list, now, true);
+        let (mut rs, refused) = build(&list, now, true);
+        if list.iter().any(|d| d.one_use) {
+            let used = status::used(&self.nft)?;
+            if !used.is_empty() {
+                rs.text.push_str(&format!(
+                    "add element {TABLE} used {{ {} }}\n",
+                    used.join(", ")
+                ));
+            }
+        }
         let t = Instant::now();
         // One batch: nft checks the whole text, and the kernel commits it
         // all or nothing; a failure leaves the previous table as it was.

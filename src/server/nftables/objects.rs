@@ -28,12 +28,15 @@ pub fn declare(l: &Layout) -> Declared {
             "doors".into(),
             "meta mark . meta mark . meta mark".into(),
         ),
+        ("set", "once".into(), "meta priority".into()),
     ];
     for k in 1..=l.max_len {
         statics.push(("set", format!("p_{k}"), PORT.into()));
         statics.push(("set", format!("f_{k}"), PORT.into()));
     }
-    let mut dynamic = Vec::new();
+    // The slots of one-use doors that opened: never flushed, so a
+    // rotation or a re-apply keeps them used.
+    let mut dynamic = vec![("used".to_string(), "meta priority".to_string())];
     for (f, addr) in [("4", "ip saddr"), ("6", "ip6 saddr")] {
         dynamic.push((format!("t{f}"), format!("{addr} . meta priority")));
         for k in 1..l.max_len {
@@ -44,6 +47,9 @@ pub fn declare(l: &Layout) -> Declared {
         }
     }
     let mut chains = vec!["knock".to_string(), "guard".into()];
+    for c in 0..l.classes.len() {
+        chains.push(format!("done_{c}"));
+    }
     for (g, _) in &l.groups {
         chains.push(format!("g_{g}"));
     }

@@ -76,6 +76,27 @@ fn elements(v: &Option<Value>) -> &[Value] {
         .unwrap_or(&[])
 }
 
+/// The used one-use slots of the live table, as elements to add again
+/// (`100:2 timeout 75s expires 60s`): a table put back from our copy must
+/// still refuse their replays.
+pub fn used(nft: &Path) -> Result<Vec<String>> {
+    let live = list(nft, &["list", "set", "inet", "knock_rotator", "used"])?;
+    let mut out = Vec::new();
+    for e in elements(&live) {
+        let e = e.get("elem").unwrap_or(e);
+        let val = e.get("val").and_then(Value::str).unwrap_or_default();
+        let (timeout, expires) = (
+            e.get("timeout").and_then(Value::num).unwrap_or(0),
+            e.get("expires").and_then(Value::num).unwrap_or(0),
+        );
+        let valid = !val.is_empty() && val.bytes().all(|b| b.is_ascii_hexdigit() || b == b':');
+        if valid && expires > 0 && timeout >= expires {
+            out.push(format!("{val} timeout {timeout}s expires {expires}s"));
+        }
+    }
+    Ok(out)
+}
+
 pub fn report(nft: &Path, doors: &[Door], now: u64) -> Result<Report> {
     let live = list(nft, &["list", "set", "inet", "knock_rotator", "doors"])?;
     let installed = live.is_some();
