@@ -54,6 +54,7 @@ bad "[ssh] open_for:" "open = 22/tcp" "open_for = 0"
 bad "[ssh] seq_timeout:" "open = 22/tcp" "seq_timeout = soon"
 bad "[ssh] grace:" "open = 22/tcp" "grace = 6000"
 bad "[ssh] policy: 'maybe' is neither drop nor reject" "open = 22/tcp" "policy = maybe"
+bad "doors:4: [ssh] one_use: 'once' is neither yes nor no" "open = 22/tcp" "one_use = once"
 bad "[ssh] open: 8080/tcp is one of the ports this door's knocks are drawn from" "open = 8080/tcp"
 bad "open the same port with different policies" "open = 22/tcp" "[web]" "secret_file = e2e.secret" \
     "open = 22/tcp" "policy = reject"

@@ -74,25 +74,6 @@ pub fn rules(doors: &[Door], l: &Layout, filled: &Filled) -> Rules {
             })
             .collect();
         r.chain(&format!("time{f}"), &time);
-        if f == "4" {
-            // A completion: a one-use slot that opened already opens
-            // nothing more (for any source); one that had not is used now,
-            // until its window has ended (less than the 4 periods after
-            // which its id comes back).
-            for (c, class) in l.classes.iter().enumerate() {
-                r.chain(
-                    &format!("done_{c}"),
-                    &[
-                        "meta priority @once meta priority @used return".into(),
-                        format!(
-                            "meta priority @once add @used {{ meta priority timeout {}s }}",
-                            (class.period + class.grace).min(MAX_TIMEOUT)
-                        ),
-                        "meta priority vmap @grant".into(),
-                    ],
-                );
-            }
-        }
         for (c, class) in l.classes.iter().enumerate() {
             // Each rule takes the next slot using this port; a miss ends
             // the walk (every later lookup misses too).
@@ -111,6 +92,27 @@ pub fn rules(doors: &[Door], l: &Layout, filled: &Filled) -> Rules {
             );
         }
     }
+    // A completion: a one-use slot that opened already opens nothing more
+    // (for any source); one that had not is used now, until its window has
+    // ended (less than the 4 periods after which its id comes back).
+    for (c, class) in l.classes.iter().enumerate() {
+        let mark = (class.period + class.grace).min(MAX_TIMEOUT);
+        r.chain(
+            &format!("done_{c}"),
+            &[
+                "meta priority @once meta priority @used return".into(),
+                format!("meta priority @once add @used {{ meta priority timeout {mark}s }}"),
+                "meta priority vmap @grant".into(),
+            ],
+        );
+    }
+    grants(&mut r, doors, l);
+    r.chain("guard", &guard(doors, l));
+    r
+}
+
+/// Per door group: a completion allows the source for `open_for`.
+fn grants(r: &mut Rules, doors: &[Door], l: &Layout) {
     for (g, i) in &l.groups {
         let allow = |f: &str, addr: &str| {
             format!(
@@ -123,8 +125,6 @@ pub fn rules(doors: &[Door], l: &Layout, filled: &Filled) -> Rules {
             &[allow("4", "ip saddr"), allow("6", "ip6 saddr")],
         );
     }
-    r.chain("guard", &guard(doors, l));
-    r
 }
 
 /// One class's step chain for one family: move on, finish, ignore a

@@ -135,15 +135,7 @@ fn door<'a>(
     };
     let one_use = match at("one_use") {
         None => false,
-        Some((v, _)) if v == "no" => false,
-        Some((v, _)) if v == "yes" => true,
-        Some((v, line)) => {
-            return Err(bad(
-                line,
-                "one_use",
-                &format!("{} is neither yes nor no", quote(&v)),
-            ));
-        }
+        Some((v, line)) => yes_no(&v).ok_or_else(|| bad(line, "one_use", &yes_no_error(&v)))?,
     };
     Ok(Door {
         name: name.to_vec(),
@@ -156,6 +148,18 @@ fn door<'a>(
         reject,
         one_use,
     })
+}
+
+fn yes_no(v: &str) -> Option<bool> {
+    match v {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    }
+}
+
+fn yes_no_error(v: &str) -> String {
+    format!("{} is neither yes nor no", quote(v))
 }
 
 /// `22/tcp, 51820/udp`.

@@ -13,7 +13,7 @@ use super::layout::{self, Slot, TABLE};
 use super::monitor::Monitor;
 use super::nft;
 use super::ruleset::{self, Ruleset};
-use super::status;
+use super::used;
 use crate::clock;
 use crate::derive;
 use crate::error::{Error, Result};
@@ -61,7 +61,7 @@ impl Job {
         let list = door::doors(&doors)?;
         let (mut rs, refused) = build(&list, now, true);
         if list.iter().any(|d| d.one_use) {
-            let used = status::used(&self.nft)?;
+            let used = used::used(&self.nft)?;
             if !used.is_empty() {
                 rs.text.push_str(&format!(
                     "add element {TABLE} used {{ {} }}\n",

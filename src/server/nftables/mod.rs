@@ -2,7 +2,7 @@
 //! doors file lists the doors (`door`); the whole table is rendered as one
 //! text (`ruleset`, from the model in `layout`; its parts in `objects`,
 //! `elements`, `chains`) and applied by the `nft` binary (`nft`) in one
-//! transaction (`job`).
+//! transaction (`job`), which keeps the one-use marks (`used`).
 
 pub mod chains;
 pub mod door;
@@ -14,3 +14,4 @@ pub mod nft;
 pub mod objects;
 pub mod ruleset;
 pub mod status;
+pub mod used;

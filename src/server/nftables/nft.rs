@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 
 use crate::env::Env;
 use crate::error::{Error, Result, quote};
+use crate::json::{self, Value};
 
 pub const NFT_VAR: &str = "KNOCKD_ROTATOR_NFT";
 const PLACES: [&str; 4] = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft", "/bin/nft"];
@@ -99,6 +100,30 @@ pub fn run(nft: &Path, args: &[&str], input: &[u8]) -> Result<Vec<u8>> {
         "nft refused it ({status}): {}",
         first.trim()
     )))
+}
+
+/// `nft -j ARGS`, parsed; `None` when the object does not exist.
+pub fn list(nft: &Path, args: &[&str]) -> Result<Option<Value>> {
+    let mut all = vec!["-j"];
+    all.extend_from_slice(args);
+    match run(nft, &all, b"") {
+        Ok(out) => Ok(json::parse(&String::from_utf8_lossy(&out))),
+        Err(e) if e.message().contains("No such file or directory") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The elements of a set listing.
+pub fn elements(v: &Option<Value>) -> &[Value] {
+    v.as_ref()
+        .and_then(|v| v.get("nftables"))
+        .map(Value::items)
+        .unwrap_or(&[])
+        .iter()
+        .find_map(|o| o.get("set"))
+        .and_then(|s| s.get("elem"))
+        .map(Value::items)
+        .unwrap_or(&[])
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use super::job;
 use super::layout::{SET_SIZE, Slot, fnv, group, knock};
 use super::nft;
 use crate::error::Result;
-use crate::json::{self, Value};
+use crate::json::Value;
 
 /// Which periods a door's line in the live table is for.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -52,56 +52,11 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
-/// `nft -j ARGS`, parsed; `None` when the object does not exist.
-fn list(nft: &Path, args: &[&str]) -> Result<Option<Value>> {
-    let mut all = vec!["-j"];
-    all.extend_from_slice(args);
-    match nft::run(nft, &all, b"") {
-        Ok(out) => Ok(json::parse(&String::from_utf8_lossy(&out))),
-        Err(e) if e.message().contains("No such file or directory") => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// The elements of a set listing.
-fn elements(v: &Option<Value>) -> &[Value] {
-    v.as_ref()
-        .and_then(|v| v.get("nftables"))
-        .map(Value::items)
-        .unwrap_or(&[])
-        .iter()
-        .find_map(|o| o.get("set"))
-        .and_then(|s| s.get("elem"))
-        .map(Value::items)
-        .unwrap_or(&[])
-}
-
-/// The used one-use slots of the live table, as elements to add again
-/// (`100:2 timeout 75s expires 60s`): a table put back from our copy must
-/// still refuse their replays.
-pub fn used(nft: &Path) -> Result<Vec<String>> {
-    let live = list(nft, &["list", "set", "inet", "knock_rotator", "used"])?;
-    let mut out = Vec::new();
-    for e in elements(&live) {
-        let e = e.get("elem").unwrap_or(e);
-        let val = e.get("val").and_then(Value::str).unwrap_or_default();
-        let (timeout, expires) = (
-            e.get("timeout").and_then(Value::num).unwrap_or(0),
-            e.get("expires").and_then(Value::num).unwrap_or(0),
-        );
-        let valid = !val.is_empty() && val.bytes().all(|b| b.is_ascii_hexdigit() || b == b':');
-        if valid && expires > 0 && timeout >= expires {
-            out.push(format!("{val} timeout {timeout}s expires {expires}s"));
-        }
-    }
-    Ok(out)
-}
-
 pub fn report(nft: &Path, doors: &[Door], now: u64) -> Result<Report> {
-    let live = list(nft, &["list", "set", "inet", "knock_rotator", "doors"])?;
+    let live = nft::list(nft, &["list", "set", "inet", "knock_rotator", "doors"])?;
     let installed = live.is_some();
     // name hash -> (content hash, until)
-    let lines: Vec<(u32, u32, u64)> = elements(&live)
+    let lines: Vec<(u32, u32, u64)> = nft::elements(&live)
         .iter()
         .filter_map(|e| {
             let c = e.get("concat")?.items();
@@ -138,8 +93,8 @@ pub fn report(nft: &Path, doors: &[Door], now: u64) -> Result<Report> {
                 let mut n = 0;
                 for f in ["a4_", "a6_"] {
                     let set = format!("{f}{g}");
-                    let listed = list(nft, &["list", "set", "inet", "knock_rotator", &set])?;
-                    let here = elements(&listed).len();
+                    let listed = nft::list(nft, &["list", "set", "inet", "knock_rotator", &set])?;
+                    let here = nft::elements(&listed).len();
                     if here >= SET_SIZE as usize {
                         full.push(format!(
                             "set {set} is full ({here} sources allowed): a new source's knock \
@@ -177,7 +132,7 @@ pub fn report(nft: &Path, doors: &[Door], now: u64) -> Result<Report> {
 /// rule that names the port and accepts counts as accepting it: this
 /// only says what it can see.)
 fn host_drops(nft: &Path, doors: &[Door]) -> Result<Vec<String>> {
-    let Some(chains) = list(nft, &["list", "chains"])? else {
+    let Some(chains) = nft::list(nft, &["list", "chains"])? else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
@@ -193,7 +148,7 @@ fn host_drops(nft: &Path, doors: &[Door]) -> Result<Vec<String>> {
             continue;
         }
         seen.push((family.clone(), table.clone()));
-        let Some(t) = list(nft, &["list", "table", &family, &table])? else {
+        let Some(t) = nft::list(nft, &["list", "table", &family, &table])? else {
             continue;
         };
         let rules: Vec<&Value> = t
