@@ -132,6 +132,10 @@ fn run(ctx: &Ctx, o: Options) -> Result<()> {
         .unwrap_or(Path::new("."));
     make_dir(dir)?;
     let merged = merge(&config, text.expose(), &name, o.replace)?;
+    // Everything that can be refused is, before anything is written.
+    if o.shortcut.is_some() {
+        refuse_existing(&shortcut_path(&name), o.replace)?;
+    }
     if let Some(secret) = &secret {
         let path = dir.join(&secret_name);
         refuse_existing(&path, o.replace)?;
@@ -232,11 +236,14 @@ fn refuse_existing(path: &Path, replace: bool) -> Result<()> {
 
 /// `~/.shortcuts/NAME`, which Termux:Widget runs with one tap; the
 /// directory must be owner-only.
-fn shortcut(name: &str, kind: &str, replace: bool) -> Result<String> {
+fn shortcut_path(name: &str) -> PathBuf {
     let home = PathBuf::from(std::env::var_os("HOME").unwrap_or_default());
-    let dir = home.join(".shortcuts");
-    make_dir(&dir)?;
-    let path = dir.join(name);
+    home.join(".shortcuts").join(name)
+}
+
+fn shortcut(name: &str, kind: &str, replace: bool) -> Result<String> {
+    let path = shortcut_path(name);
+    make_dir(path.parent().unwrap_or(Path::new(".")))?;
     refuse_existing(&path, replace)?;
     let sh = std::env::var_os("PREFIX").map_or("/bin/sh".into(), |p| {
         Path::new(&p).join("bin/sh").display().to_string()
