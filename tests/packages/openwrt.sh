@@ -8,6 +8,7 @@
 set -euo pipefail
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "# $*"; }
+. "$(dirname "$0")/openwrt_arch.sh"
 
 ipks=("$DIST"/knock-rotator_*.ipk)
 [ ${#ipks[@]} = 9 ] || fail "expected 9 .ipk files in $DIST, found ${#ipks[@]}"
@@ -30,17 +31,8 @@ for ipk in "${ipks[@]}"; do
     for s in postinst prerm; do
         [ -x "$d/control/$s" ] && grep -q "default_$s" "$d/control/$s" || fail "$name: $s"
     done
-    case $arch in
-        x86_64) want="X86-64 little" ;;
-        aarch64_*) want="AArch64 little" ;;
-        arm_*) want="ARM little" ;;
-        mipsel_*) want="MIPS little" ;;
-        mips_*) want="MIPS big" ;;
-        *) fail "$name: unknown architecture $arch" ;;
-    esac
     exe=$d/data/usr/bin/knock-rotator
-    got=$(readelf -h "$exe" | awk -F: '/Machine/ { m = $2 } /Data/ { d = $2 } END { print m "|" d }')
-    case $got in *"${want% *}"*"${want#* } endian"*) ;; *) fail "$name: executable is $got, not $want" ;; esac
+    check_arch "$name" "$arch" "$exe"
     [ "$(stat -c %a "$exe")" = 755 ] || fail "$name: executable mode"
     [ "$(readlink "$d/data/usr/bin/knock-rotate")" = knock-rotator ] || fail "$name: knock-rotate link"
     [ ! -e "$d/data/usr/bin/knock" ] && [ ! -L "$d/data/usr/bin/knock" ] || fail "$name: ships /usr/bin/knock"

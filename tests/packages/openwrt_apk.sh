@@ -10,6 +10,7 @@
 set -euo pipefail
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "# $*"; }
+. "$(dirname "$0")/openwrt_arch.sh"
 
 apks=("$DIST"/knock-rotator-*.apk)
 [ ${#apks[@]} = 9 ] || fail "expected 9 .apk files in $DIST, found ${#apks[@]}"
@@ -46,17 +47,8 @@ for pkg in "${apks[@]}"; do
     [ "$(cat "$r/etc/apk/arch")" = "$arch" ] || fail "$name: arch $(cat "$r/etc/apk/arch")"
     grep -qx "add_group_and_user knock-rotator" "$r/calls" && grep -qx "default_postinst knock-rotator upgrade=0" "$r/calls" ||
         fail "$name: post-install did not run as OpenWrt's: $(cat "$r/calls" 2>/dev/null)"
-    case $arch in
-        x86_64) want="X86-64 little" ;;
-        aarch64_*) want="AArch64 little" ;;
-        arm_*) want="ARM little" ;;
-        mipsel_*) want="MIPS little" ;;
-        mips_*) want="MIPS big" ;;
-        *) fail "$name: unknown architecture $arch" ;;
-    esac
     exe=$r/usr/bin/knock-rotator
-    got=$(readelf -h "$exe" | awk -F: '/Machine/ { m = $2 } /Data/ { d = $2 } END { print m "|" d }')
-    case $got in *"${want% *}"*"${want#* } endian"*) ;; *) fail "$name: executable is $got, not $want" ;; esac
+    check_arch "$name" "$arch" "$exe"
     # The same files as the .ipk for this arch, with the same modes.
     ipk=$DIST/knock-rotator_${ver%-r1}-1_$arch.ipk
     mkdir -p "$WORK/ipk-$arch/outer" "$WORK/ipk-$arch/data"
