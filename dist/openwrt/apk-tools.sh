@@ -11,7 +11,7 @@ version=3.0.6
 sum=8a1b1abd48ee2610a4d229c111757aebeda8f8c8f76d5f49fb8162ec5c19b5a6
 die() { echo "dist/openwrt/apk-tools.sh: $*" >&2; exit 1; }
 
-is_v3() { "$1" --version 2>/dev/null | grep -q '^apk-tools 3\.'; }
+is_v3() { "$1" --version 2>/dev/null | grep '^apk-tools 3\.' >/dev/null; }
 if [ -n "${APK:-}" ]; then
     is_v3 "$APK" || die "APK=$APK is not apk-tools 3"
     echo "$APK"; exit 0

@@ -37,13 +37,13 @@ exec 9>&-
 # that tests/run adds) makes it.
 rustc --edition 2024 -O --target x86_64-unknown-linux-musl -C target-feature=+crt-static \
     -o "$WORK/stepper" "$here/stepper.rs" 2>"$WORK/rustc.log" || { cat "$WORK/rustc.log" >&2; fail "building the stepper"; }
-! readelf -l "$WORK/stepper" | grep -q INTERP || fail "the stepper is not static"
+! readelf -l "$WORK/stepper" | grep INTERP >/dev/null || fail "the stepper is not static"
 
 root=$WORK/root
 mkdir -p "$root/bin" "$root/proc" "$root/tmp" "$root/dev" "$root/run" "$root/var"
 ln -sfn ../run "$root/var/run"
 cp "$(command -v busybox)" "$root/bin/busybox"
-! readelf -l "$root/bin/busybox" | grep -q INTERP || fail "busybox is not static: install busybox-static"
+! readelf -l "$root/bin/busybox" | grep INTERP >/dev/null || fail "busybox is not static: install busybox-static"
 for a in sh mount date sleep sed grep cat kill poweroff; do ln -sf busybox "$root/bin/$a"; done
 cp "$STATIC" "$root/knock-rotator"
 cp "$WORK/stepper" "$root/stepper"

@@ -21,9 +21,9 @@ set -e
 
 export PREFIX=$WORK/prefix
 "$KNOCK" -v door.test ssh >"$WORK/out"
-head -n1 "$WORK/out" | grep -q "127.0.0.1:" || fail "want IPv4 first: $(head -n1 "$WORK/out")"
+head -n1 "$WORK/out" | grep "127.0.0.1:" >/dev/null || fail "want IPv4 first: $(head -n1 "$WORK/out")"
 opened ssh_ROTATOR 127.0.0.1
-grep -c "query\[A\] door.test" "$WORK/dnsmasq.log" | grep -qx 1 || fail "want one A query per run: $(grep query "$WORK/dnsmasq.log")"
+grep -c "query\[A\] door.test" "$WORK/dnsmasq.log" | grep -x 1 >/dev/null || fail "want one A query per run: $(grep query "$WORK/dnsmasq.log")"
 
 "$KNOCK" -6 door.test ssh
 opened ssh_ROTATOR ::1

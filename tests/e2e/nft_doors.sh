@@ -65,7 +65,7 @@ shut 127.0.0.1 127.0.0.1 22 "before any knock"
 KNOCKD_ROTATOR_PROTO_MODULO=2 "$KNOCK" 127.0.0.1 ssh || fail "knock 127.0.0.1 ssh"
 opens 127.0.0.1 127.0.0.1 22 "our knock, IPv4"
 seq=$(seq_of ssh)
-echo "$seq" | grep -q udp && echo "$seq" | grep -q tcp || fail "the ssh door should mix TCP and UDP: $seq"
+echo "$seq" | grep udp >/dev/null && echo "$seq" | grep tcp >/dev/null || fail "the ssh door should mix TCP and UDP: $seq"
 shut ::1 ::1 22 "IPv6 before its own knock"
 KNOCKD_ROTATOR_PROTO_MODULO=2 "$KNOCK" ::1 ssh || fail "knock ::1 ssh"
 opens ::1 ::1 22 "our knock, IPv6"
@@ -151,7 +151,7 @@ opens 127.0.0.20 127.0.0.1 29 "a knock on a reject door"
 grep -q '^table inet knock_rotator {' "$WORK/dry" || fail "dry run: no table"
 port=${k[3]%%:*}
 ! grep -qw "$port" "$WORK/dry" || fail "the dry run shows a knock port"
-"$KR" rotate --backend nftables --doors-file "$WORK/doors" --dry-run --show-sequences | grep -qw "$port" ||
+"$KR" rotate --backend nftables --doors-file "$WORK/doors" --dry-run --show-sequences | grep -w "$port" >/dev/null ||
     fail "--show-sequences does not show the knock ports"
 # status --json: every door current, until when, how many sources.
 "$KR" status --backend nftables --doors-file "$WORK/doors" --json >"$WORK/status.json" || fail "status --json"
@@ -165,5 +165,5 @@ assert c["open"] == ["28/tcp"] and c["until"] > time.time() and c["allowed_sourc
 EOF
 
 # The same doors file gives a phone its profile.
-"$KR" profile --doors-file "$WORK/doors" ssh --host 127.0.0.1 | grep -qx 'service = ssh' || fail "profile of an nftables door"
+"$KR" profile --doors-file "$WORK/doors" ssh --host 127.0.0.1 | grep -x 'service = ssh' >/dev/null || fail "profile of an nftables door"
 note "nftables doors: IPv4, IPv6, classic knock, resets, repeats, protocol, timeout, sweeps, grace, established"

@@ -38,7 +38,7 @@ opened ssh_ROTATOR 127.0.0.1
 
 # Nothing to do: no write (same inode, same mtime), no reload.
 before=$(stat -c '%i %Y' "$conf"); rereads=$(grep -c "re-reading" "$WORK/knockd.log")
-"$KR" rotate --config "$conf" --at $((T + 3600)) --no-boundary-run | grep -q "nothing to do" || fail "no-op run"
+"$KR" rotate --config "$conf" --at $((T + 3600)) --no-boundary-run | grep "nothing to do" >/dev/null || fail "no-op run"
 [ "$(stat -c '%i %Y' "$conf")" = "$before" ] || fail "a no-op run rewrote the file"
 [ "$(grep -c "re-reading" "$WORK/knockd.log")" = "$rereads" ] || fail "a no-op run reloaded knockd"
 

@@ -128,12 +128,12 @@ c0=$(connections)
 "${SSH[@]}" door 'echo in' >"$WORK/out" 2>"$WORK/err" || fail "ssh door: $(cat "$WORK/err")"
 [ "$(cat "$WORK/out")" = in ] || fail "ssh door printed: $(cat "$WORK/out")"
 [ "$(($(connections) - c0))" = 1 ] || fail "want one sshd connection: $(tail -n 5 "$WORK/sshd.log")"
-tail -n 20 "$WORK/sshd.log" | grep -q "Connection from 127.0.0.1 port" || fail "not over IPv4: $(tail -n 5 "$WORK/sshd.log")"
+tail -n 20 "$WORK/sshd.log" | grep "Connection from 127.0.0.1 port" >/dev/null || fail "not over IPv4: $(tail -n 5 "$WORK/sshd.log")"
 grep -qx 127.0.0.1 "$WORK/opened.ssh_ROTATOR" || fail "the door did not open for 127.0.0.1"
 no_relay_left
 close_door
 "${SSH[@]}" door6 true 2>"$WORK/err" || fail "ssh door6: $(cat "$WORK/err")"
-tail -n 20 "$WORK/sshd.log" | grep -q "Connection from ::1 port" || fail "not over IPv6: $(tail -n 5 "$WORK/sshd.log")"
+tail -n 20 "$WORK/sshd.log" | grep "Connection from ::1 port" >/dev/null || fail "not over IPv6: $(tail -n 5 "$WORK/sshd.log")"
 grep -qx ::1 "$WORK/opened.ssh_ROTATOR" || fail "the door did not open for ::1"
 grep -qx 127.0.0.1 "$WORK/opened.ssh_ROTATOR" && fail "IPv4 was knocked for an IPv6 connection"
 close_door
@@ -175,7 +175,7 @@ no_relay_left
 # -v goes to stderr: stdout is the server's bytes only (its banner first).
 close_door
 "$KNOCK" -v door --proxy 2222 </dev/null >"$WORK/stream" 2>"$WORK/notes" || true
-head -c 8 "$WORK/stream" | grep -qx "SSH-2.0-" || fail "the stream starts with: $(head -c 60 "$WORK/stream" | od -c | head -3)"
+head -c 8 "$WORK/stream" | grep -x "SSH-2.0-" >/dev/null || fail "the stream starts with: $(head -c 60 "$WORK/stream" | od -c | head -3)"
 grep -q "hitting tcp" "$WORK/notes" || fail "no verbose notes on stderr: $(cat "$WORK/notes")"
 grep -q "is open" "$WORK/notes" || fail "no 'is open' on stderr"
 

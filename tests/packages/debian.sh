@@ -37,7 +37,7 @@ owner() { dpkg-query -S "\$1" 2>/dev/null | cut -d: -f1; }
 [ "\$(owner /usr/bin/knock)" = knockd ] || fail "knockd's knock is not there to begin with"
 
 dpkg -i /pkg/v1.deb >/dev/null
-knock-rotator --version | grep -q x86_64-unknown-linux-musl || fail "knock-rotator --version"
+knock-rotator --version | grep x86_64-unknown-linux-musl >/dev/null || fail "knock-rotator --version"
 knock-rotate --version >/dev/null || fail "knock-rotate --version"
 [ "\$(owner /usr/bin/knock)" = knockd ] || fail "/usr/bin/knock changed hands"
 [ "\$(readlink /usr/bin/knock-rotate)" = knock-rotator ] || fail "knock-rotate link"

@@ -43,7 +43,7 @@ for pkg in "${apks[@]}"; do
     new_root "$r"
     # A router of that arch: --initdb records it in /etc/apk/arch.
     apk_in "$r" add --initdb --arch "$arch" "$pkg" >"$WORK/add.log" 2>&1 || fail "$name: apk add: $(cat "$WORK/add.log")"
-    apk_in "$r" info -v 2>/dev/null | grep -qx "knock-rotator-$ver" || fail "$name: apk info: $(apk_in "$r" info -v)"
+    apk_in "$r" info -v 2>/dev/null | grep -x "knock-rotator-$ver" >/dev/null || fail "$name: apk info: $(apk_in "$r" info -v)"
     [ "$(cat "$r/etc/apk/arch")" = "$arch" ] || fail "$name: arch $(cat "$r/etc/apk/arch")"
     grep -qx "add_group_and_user knock-rotator" "$r/calls" && grep -qx "default_postinst knock-rotator upgrade=0" "$r/calls" ||
         fail "$name: post-install did not run as OpenWrt's: $(cat "$r/calls" 2>/dev/null)"
@@ -89,7 +89,7 @@ next=${version%-r*}-r$(( ${version##*-r} + 1 ))
 "$SRC/dist/openwrt/build-apk.sh" "$DIST/knock-rotator-x86_64-unknown-linux-musl" x86_64 "$next" "$WORK/next" >/dev/null
 apk_in "$r" add "$WORK/next/knock-rotator-${next}_x86_64.apk" >"$WORK/upgrade.log" 2>&1 || fail "upgrade: $(cat "$WORK/upgrade.log")"
 grep -q "Upgrading knock-rotator ($version -> $next)" "$WORK/upgrade.log" || fail "not an upgrade: $(cat "$WORK/upgrade.log")"
-apk_in "$r" info -v | grep -qx "knock-rotator-$next" || fail "after the upgrade: $(apk_in "$r" info -v)"
+apk_in "$r" info -v | grep -x "knock-rotator-$next" >/dev/null || fail "after the upgrade: $(apk_in "$r" info -v)"
 cmp -s "$r/etc/config/knock-rotator" "$WORK/edited" || fail "the upgrade lost the edited config"
 cmp -s "$r/etc/config/knock-rotator.apk-new" "$SRC/dist/openwrt/knock-rotator.config" || fail "no .apk-new with the new default"
 [ "$(stat -c %a "$r/etc/config/knock-rotator.apk-new")" = 600 ] || fail ".apk-new mode"

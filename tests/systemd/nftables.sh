@@ -61,8 +61,8 @@ printf '[ssh_alice]\nsecret_file = alice.secret\nopen = 22/tcp\n' > /etc/knock-r
 chmod 600 /etc/knock-rotator/doors
 systemctl enable --now knock-rotator-nftables" >/dev/null 2>&1 || fail "enable knock-rotator-nftables"
 log() { inside 'journalctl --no-pager -u knock-rotator-nftables -o cat'; }
-for _ in $(seq 100); do log | grep -q "installed 1 door" && break; sleep 0.1; done
-log | grep -q "installed 1 door" || fail "no table installed: $(log)"
+for _ in $(seq 100); do log | grep "installed 1 door" >/dev/null && break; sleep 0.1; done
+log | grep "installed 1 door" >/dev/null || fail "no table installed: $(log)"
 knock() { inside "KNOCKD_ROTATOR_SECRET_FILE=/etc/knock-rotator/alice.secret knock-rotator knock 127.0.0.1 ssh_alice"; }
 ! connects || fail "a stranger connects with our table installed"
 knock || fail "knock"
@@ -81,11 +81,11 @@ for how in reload restart; do
     knock || fail "knock after $how"
     connects || fail "the door did not open after 'systemctl $how nftables'"
 done
-log | grep -q "undone from outside; putting it back" || fail "the watch did not see the restart's flush: $(log)"
+log | grep "undone from outside; putting it back" >/dev/null || fail "the watch did not see the restart's flush: $(log)"
 
 score=$(inside "systemd-analyze security knock-rotator-nftables.service --no-pager" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
 note "knock-rotator-nftables.service exposure: $score"
 [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.5) }' || fail "exposure ${score:-unknown}, above 2.5"
 inside 'systemctl stop knock-rotator-nftables'
-log | grep -qx "stopping (signal)" || fail "no clean stop: $(log | tail -n4)"
+log | grep -x "stopping (signal)" >/dev/null || fail "no clean stop: $(log | tail -n4)"
 note ok

@@ -57,14 +57,14 @@ printf 'KNOCKD_ROTATOR_PERIOD_MODULO=10\n' > /etc/knock-rotator/settings
 systemctl daemon-reload && systemctl enable --now knock-rotator" >/dev/null 2>&1 || fail "enable knock-rotator"
 
 log() { inside 'journalctl --no-pager -u knock-rotator -o cat'; }
-for _ in $(seq 100); do log | grep -q "rotated 1 of 1" && break; sleep 0.1; done
-log | grep -q "rotated 1 of 1 rotator door .*; knockd reloaded (systemctl reload knockd)" || fail "no rotation at start: $(log)"
+for _ in $(seq 100); do log | grep "rotated 1 of 1" >/dev/null && break; sleep 0.1; done
+log | grep "rotated 1 of 1 rotator door .*; knockd reloaded (systemctl reload knockd)" >/dev/null || fail "no rotation at start: $(log)"
 # Across two boundaries (10 s periods).
 for _ in $(seq 250); do [ "$(log | grep -c 'after the boundary')" -ge 2 ] && break; sleep 0.1; done
 [ "$(log | grep -c 'after the boundary')" -ge 2 ] || fail "no rotations at boundaries: $(log)"
 note "$(log | grep 'after the boundary' | tail -n1 | sed 's/.*(\(.* ms after the boundary\))/\1/')"
 [ "$(inside 'systemctl show -p MainPID --value knockd')" = "$knockd_pid" ] || fail "knockd was restarted"
-inside 'grep -c "re-reading config file" /var/log/knockd.log' | grep -qv '^0$' || fail "knockd never re-read"
+inside 'grep -c "re-reading config file" /var/log/knockd.log' | grep -v '^0$' >/dev/null || fail "knockd never re-read"
 
 # A knock from a client with the same settings opens the door.
 env="KNOCKD_ROTATOR_SECRET_FILE=/etc/knock-rotator/secret KNOCKD_ROTATOR_PERIOD_MODULO=10"
@@ -76,12 +76,12 @@ inside "$env knock-rotator status" >"$WORK/status" || inside "sleep 1; $env knoc
 
 # The secret is nowhere in what systemd or /proc show of the service.
 pid=$(inside 'systemctl show -p MainPID --value knock-rotator')
-inside "systemctl show knock-rotator; cat /proc/$pid/environ /proc/$pid/cmdline" | grep -q 'the shared secret of' \
+inside "systemctl show knock-rotator; cat /proc/$pid/environ /proc/$pid/cmdline" | grep 'the shared secret of' >/dev/null \
     && fail "the secret shows in the unit or its process"
 
 inside 'systemctl stop knock-rotator'
 inside 'systemctl is-active knock-rotator' >/dev/null && fail "still active after stop"
-log | grep -qx "stopping (signal)" || fail "no clean stop: $(log | tail -n4)"
+log | grep -x "stopping (signal)" >/dev/null || fail "no clean stop: $(log | tail -n4)"
 
 # The one-shot unit, same sandbox: a stale sequence is rotated, knockd
 # reloaded through systemd, the lock taken in its runtime directory.
@@ -89,7 +89,7 @@ inside "sed -i 's/^\(\s*sequence\s*=\).*/\1 1:tcp,2:tcp,3:tcp,4:tcp,5:tcp/' /etc
 rereads=$(inside 'grep -c "re-reading config file" /var/log/knockd.log')
 inside 'systemctl start knock-rotator-oneshot' || fail "the one-shot unit failed: $(inside 'journalctl --no-pager -u knock-rotator-oneshot -o cat')"
 olog() { inside 'journalctl --no-pager -u knock-rotator-oneshot -o cat'; }
-olog | grep -q "rotated 1 of 1 rotator door .*; knockd reloaded (systemctl reload knockd)" || fail "one-shot: $(olog)"
+olog | grep "rotated 1 of 1 rotator door .*; knockd reloaded (systemctl reload knockd)" >/dev/null || fail "one-shot: $(olog)"
 [ "$(inside 'grep -c "re-reading config file" /var/log/knockd.log')" -gt "$rereads" ] || fail "knockd did not re-read after the one-shot run"
 inside 'grep -q "1:tcp,2:tcp" /etc/knockd.conf' && fail "the one-shot run left the stale sequence"
 [ "$(inside 'stat -c "%U %a" /run/knock-rotator')" = "root 700" ] || fail "runtime directory: $(inside 'stat -c "%U %a" /run/knock-rotator')"
