@@ -186,7 +186,7 @@ fn bad_arguments_are_refused() {
         ),
         (
             &["generate", "ssh", "--format", "json"],
-            "--format: 'json' is neither",
+            "--format: 'json' is not 'plain', 'knockd' or 'token'",
         ),
         (
             &["generate", "ssh", "--frobnicate"],

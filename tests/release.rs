@@ -149,7 +149,8 @@ fn run_on(t: &Target, env: &[(String, String)], args: &[&str]) -> common::Run {
     common::run(&mut c)
 }
 
-/// `--version`, then every vector file, legacy and keyed; the failures.
+/// `--version`, then every vector file, legacy, keyed and token; the
+/// failures.
 fn known_answers(t: &Target) -> Vec<String> {
     let v = run_on(t, &[], &["--version"]);
     let mut failures = Vec::new();
@@ -171,7 +172,22 @@ fn known_answers(t: &Target) -> Vec<String> {
             n += 1;
         }
     }
-    assert_eq!(n, 404);
+    // The tokens too: big-endian MIPS computes the same bytes.
+    for v in common::vectors("token.jsonl") {
+        let mut args = v.args();
+        args.extend(["--format".into(), "token".into()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = run_on(t, &v.env, &args);
+        let want = v.expected.as_deref().unwrap_or_default();
+        if r.stdout.trim_end() != want {
+            failures.push(format!(
+                "token.jsonl:{}: {} (want {want})",
+                v.line, r.stdout
+            ));
+        }
+        n += 1;
+    }
+    assert_eq!(n, 444);
     failures
 }
 

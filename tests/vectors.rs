@@ -39,12 +39,41 @@ fn keyed_vectors() {
 
 #[test]
 fn keyed_reference_agrees() {
+    reference_agrees("tests/keyed_reference.py", "keyed.jsonl");
+}
+
+/// The single-packet knock's tokens (`generate --format token`), made by
+/// tests/token_reference.py from README.md's text.
+#[test]
+fn token_vectors() {
+    let vectors = common::vectors("token.jsonl");
+    assert_eq!(vectors.len(), 40);
+    for v in &vectors {
+        let mut args = v.args();
+        args.extend(["--format".into(), "token".into()]);
+        let r = common::run(common::cmd(&v.env).args(args));
+        assert_eq!(
+            r.stdout.trim_end(),
+            v.expected.as_deref().unwrap(),
+            "token.jsonl line {}",
+            v.line
+        );
+    }
+}
+
+#[test]
+fn token_reference_agrees() {
+    reference_agrees("tests/token_reference.py", "token.jsonl");
+}
+
+/// The Python reference SCRIPT prints every `expected` of vectors FILE.
+fn reference_agrees(script: &str, file: &str) {
     use std::io::Write;
     common::require("python3");
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let input = std::fs::read_to_string(root.join("tests/vectors/keyed.jsonl")).unwrap();
+    let input = std::fs::read_to_string(root.join("tests/vectors").join(file)).unwrap();
     let mut child = std::process::Command::new("python3")
-        .arg(root.join("tests/keyed_reference.py"))
+        .arg(root.join(script))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()

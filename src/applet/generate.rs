@@ -8,7 +8,7 @@ use super::{Applet, Ctx};
 use crate::cli::{self, Parsed};
 use crate::client::profile::Choice;
 use crate::clock;
-use crate::derive::{self, rotator_name};
+use crate::derive::{self, rotator_name, token};
 use crate::error::{Error, Result, quote};
 
 pub const APPLET: Applet = Applet {
@@ -32,8 +32,9 @@ Options:
   --config-file PATH   the profiles (default ~/.config/knock-rotator/config)
   --offset N         N periods later (negative: earlier); default 0
   --at UNIX_SECONDS  compute as if the clock showed this time
-  --format FORMAT    'plain' (default, space-separated) or 'knockd'
-                     (comma-separated, for a knockd.conf sequence line)
+  --format FORMAT    'plain' (default, space-separated), 'knockd'
+                     (comma-separated, for a knockd.conf sequence line) or
+                     'token' (the single-packet knock's 16 bytes, in hex)
   -h, --help         show this help
   -V, --version      show the version
 
@@ -47,6 +48,7 @@ KNOCKD_ROTATOR_PORTS. See knock-rotator(1).
 enum Format {
     Plain,
     Knockd,
+    Token,
 }
 
 struct Options {
@@ -75,9 +77,10 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
                 format = match cli::text(p, "--format")?.as_str() {
                     "plain" => Format::Plain,
                     "knockd" => Format::Knockd,
+                    "token" => Format::Token,
                     other => {
                         return Err(Error::usage(format!(
-                            "--format: {} is neither 'plain' nor 'knockd'",
+                            "--format: {} is not 'plain', 'knockd' or 'token'",
                             quote(other)
                         )));
                     }
@@ -116,10 +119,12 @@ fn run(ctx: &Ctx, o: Options) -> Result<()> {
     };
     let start = derive::period_start(clock::now_or(o.at)?, settings.period, o.offset)
         .ok_or_else(|| cli::offset_out_of_range(o.offset))?;
-    let seq = settings.derive(start, &rotator_name(&service))?;
+    let name = rotator_name(&service);
     let sep = match o.format {
         Format::Plain => " ",
         Format::Knockd => ",",
+        Format::Token => return cli::out(&(token::hex(&settings.token(start, &name)) + "\n")),
     };
+    let seq = settings.derive(start, &name)?;
     cli::out(&(derive::join(&seq, sep) + "\n"))
 }

@@ -6,6 +6,7 @@ mod keyed;
 mod legacy;
 pub mod ports;
 pub mod sequence;
+pub mod token;
 
 use std::borrow::Cow;
 
