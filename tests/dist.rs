@@ -127,7 +127,7 @@ fn shell_completions() {
     assert_eq!(complete("knock-rotator ge"), "generate");
     assert_eq!(
         complete("knock-rotator generate ssh --format ''"),
-        "plain knockd"
+        "plain knockd token"
     );
     assert!(complete("knock-rotator rotate --dr").contains("--dry-run"));
     assert!(complete("knock-rotate --wa").contains("--watch"));
@@ -286,7 +286,7 @@ fn format_completes_its_values_not_files() {
         dir.join("knock-rotator.bash").display()
     );
     let bash = common::succeed(tool("bash").args(["-c", &script]), "bash completion");
-    assert_eq!(bash.trim(), "plain knockd");
+    assert_eq!(bash.trim(), "plain knockd token");
     let script = format!(
         "cd {}; source {}; complete -C'knock-rotator generate --format '",
         work.path().display(),
@@ -297,7 +297,7 @@ fn format_completes_its_values_not_files() {
         .lines()
         .map(|l| l.split('\t').next().unwrap())
         .collect();
-    assert_eq!(words, ["knockd", "plain"], "{fish}");
+    assert_eq!(words, ["knockd", "plain", "token"], "{fish}");
     let zsh = std::fs::read_to_string(dir.join("_knock-rotator")).unwrap();
-    assert!(zsh.contains("'--format[output form]:format:(plain knockd)'"));
+    assert!(zsh.contains("'--format[output form]:format:(plain knockd token)'"));
 }

@@ -239,6 +239,22 @@ fn nftables_one_use_refuses_a_replayed_knock() {
     script("nft_one_use", &["nft", "python3"]);
 }
 
+/// The single-packet knock: each token opens once, in its window only
+/// (tests/e2e/nft_token.sh).
+#[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
+fn nftables_token_opens_once() {
+    script("nft_token", &["nft", "python3"]);
+}
+
+/// Per-source limits on knock attempts, and a flood of spoofed sources at
+/// the rate set's size limit (tests/e2e/nft_flood.sh).
+#[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
+fn nftables_rate_limits_fail_closed_and_recover() {
+    script("nft_flood", &["nft", "python3"]);
+}
+
 #[test]
 #[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn nftables_faults_are_clear_and_change_nothing() {

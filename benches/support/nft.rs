@@ -174,11 +174,11 @@ fn latency(doors1: &str) {
     )
     .unwrap();
     let logged = || std::fs::read_to_string(&log).unwrap_or_default();
-    let time_to_open = |reset: &str| -> Vec<Duration> {
+    let time_to_open = |reset: &str, knock: &[&str]| -> Vec<Duration> {
         let mut v = Vec::new();
         for _ in 0..30 {
             sh(reset);
-            let (_, _) = run(&["knock", "127.0.0.1", "d0"], &env);
+            let (_, _) = run(knock, &env);
             let t = Instant::now();
             while TcpStream::connect_timeout(&addr, Duration::from_millis(1)).is_err() {
                 assert!(
@@ -203,8 +203,10 @@ fn latency(doors1: &str) {
         conf.display(),
         pid.display()
     ));
+    let sequence = ["knock", "127.0.0.1", "d0"];
     let k = time_to_open(
         "PATH=$PATH:/usr/sbin:/sbin; while iptables -D INPUT -s 127.0.0.1/32 -p tcp --dport 22 -j ACCEPT 2>/dev/null; do :; done",
+        &sequence,
     );
     sh(&format!(
         "kill $(cat {}); PATH=$PATH:/usr/sbin:/sbin; iptables -F INPUT",
@@ -222,15 +224,39 @@ fn latency(doors1: &str) {
         ],
         &[],
     );
-    let n = time_to_open(
-        "for s in $(nft list table inet knock_rotator | sed -n 's/.*set \\(a4_[0-9a-f]*\\).*/\\1/p'); do nft flush set inet knock_rotator $s; done",
+    // Each try starts afresh: the allowed sources, the source's rate limit
+    // (30 knocks in a row would exceed it) and, for tokens, the used ones.
+    let reset = "for s in rate4 tused $(nft list table inet knock_rotator | sed -n 's/.*set \\(a4_[0-9a-f]*\\).*/\\1/p'); do nft flush set inet knock_rotator $s 2>/dev/null; done; true";
+    let n = time_to_open(reset, &sequence);
+    let tokens = std::path::Path::new(doors1).with_file_name("doors-token");
+    std::fs::write(
+        &tokens,
+        "[d0]\nsecret_file = secret\nopen = 22/tcp\nknock = token\ntoken_port = 4444\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let file = tokens.to_string_lossy();
+    let _ = run(
+        &[
+            "rotate",
+            "--backend",
+            "nftables",
+            "--doors-file",
+            &file,
+            "--no-boundary-run",
+            "-q",
+        ],
+        &[],
     );
+    let t = time_to_open(reset, &["knock", "--token", "4444", "127.0.0.1", "d0"]);
     for (label, v) in [
         ("knockd 0.8 + iptables start_command", &k),
-        ("nftables backend", &n),
+        ("nftables backend, 10-knock sequence", &n),
+        ("nftables backend, token (one datagram)", &t),
     ] {
         println!(
-            "  {label:<38} median {:>8.3} ms  p95 {:>8.3} ms",
+            "  {label:<40} median {:>8.3} ms  p95 {:>8.3} ms",
             ms(v[v.len() / 2]),
             ms(v[v.len() * 95 / 100])
         );

@@ -36,8 +36,8 @@ _knock_rotator() {
     case $prev in
         -c|--config|--pidfile|--config-file|--doors-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -p|--profile) COMPREPLY=($(compgen -W "$(_knock_rotator_profiles)" -- "$cur")); return ;;
-        --format) COMPREPLY=($(compgen -W "plain knockd" -- "$cur")); return ;;
-        --offset|--at|--delay|-d|--window|--check|--check-timeout|--retries|--tcpflags|--reload-command|--door|--name|--proxy) return ;;
+        --format) COMPREPLY=($(compgen -W "plain knockd token" -- "$cur")); return ;;
+        --offset|--at|--delay|-d|--window|--check|--check-timeout|--retries|--tcpflags|--reload-command|--door|--name|--proxy|--token) return ;;
         --shortcut) COMPREPLY=($(compgen -W "knock ssh" -- "$cur")); return ;;
         --host) COMPREPLY=($(compgen -A hostname -- "$cur")); return ;;
     esac
@@ -47,7 +47,7 @@ _knock_rotator() {
     local opts
     case $applet in
         generate) opts="-p --profile --config-file --offset --at --format -h --help -V --version" ;;
-        knock) opts="-p --profile --config-file -4 -6 -d --delay -v --verbose -u --udp --offset --at --window --check --check-timeout --retries --proxy --fdpass --raw --tcpflags -h --help -V --version"
+        knock) opts="-p --profile --config-file -4 -6 -d --delay -v --verbose -u --udp --offset --at --window --check --check-timeout --retries --proxy --fdpass --token --raw --tcpflags -h --help -V --version"
             if [[ $cur != -* ]]; then
                 COMPREPLY=($(compgen -W "$(_knock_rotator_profiles)" -A hostname -- "$cur"))
                 return

@@ -11,7 +11,7 @@ function __knock_rotator_options -a cmd cond applet
             __knock_rotator_profile_options $cmd $cond
             complete -c $cmd -f -n $cond -l offset -x -d 'N periods away'
             complete -c $cmd -f -n $cond -l at -x -d 'as if the clock showed this time'
-            complete -c $cmd -f -n $cond -l format -x -a 'plain knockd' -d 'output form'
+            complete -c $cmd -f -n $cond -l format -x -a 'plain knockd token' -d 'output form'
         case knock
             __knock_rotator_profile_options $cmd $cond
             complete -c $cmd -f -n $cond -a '(__knock_rotator_profiles)'
@@ -28,6 +28,7 @@ function __knock_rotator_options -a cmd cond applet
             complete -c $cmd -f -n $cond -l retries -x -d 'knocks again after a failed check'
             complete -c $cmd -f -n $cond -l proxy -x -d 'check PORT, then relay stdin/stdout over it'
             complete -c $cmd -f -n $cond -l fdpass -d 'with --proxy: hand the socket to ssh'
+            complete -c $cmd -f -n $cond -l token -x -d 'send the token to this UDP port'
             complete -c $cmd -f -n $cond -l raw -d 'raw TCP segments'
             complete -c $cmd -f -n $cond -l tcpflags -x -d 'flags of raw TCP knocks'
             complete -c $cmd -f -n $cond -a '(__fish_print_hostnames)'

@@ -70,6 +70,9 @@ Options:
                            --proxy %p); notes go to stderr
       --fdpass             with --proxy: hand the socket to ssh instead
                            (ProxyUseFdpass yes)
+      --token PORT         send SERVICE's token for this period as one UDP
+                           datagram to PORT instead of the sequence (a door
+                           of the nftables backend with token_port = PORT)
       --raw                send TCP knocks as raw segments (needs CAP_NET_RAW)
       --tcpflags FLAGS     flags of raw TCP knocks, knockd syntax (default
                            syn; e.g. fin or syn,ack); implies --raw
@@ -98,6 +101,7 @@ struct Options {
     raw_flags: Option<u8>,
     proxy: Option<u16>,
     fdpass: bool,
+    token: Option<u16>,
     positional: Vec<Vec<u8>>,
 }
 
@@ -124,6 +128,7 @@ fn parse(p: &mut lexopt::Parser) -> Result<Parsed<Options>> {
             Long("retries") => o.retries = Some(cli::number(p, "--retries", 0, 100)?),
             Long("proxy") => o.proxy = Some(cli::number(p, "--proxy", 1, 65535)? as u16),
             Long("fdpass") => o.fdpass = true,
+            Long("token") => o.token = Some(cli::number(p, "--token", 1, 65535)? as u16),
             Long("raw") => o.raw_flags = o.raw_flags.or(Some(rawtcp::SYN)),
             Long("tcpflags") => {
                 let text = cli::text(p, "--tcpflags")?;
@@ -180,6 +185,7 @@ impl Options {
         self.check_timeout = self.check_timeout.or(p.check_timeout);
         self.retries = self.retries.or(p.retries);
         self.raw_flags = self.raw_flags.or(p.raw_flags);
+        self.token = self.token.or(p.token_port);
         Ok(self)
     }
 }
@@ -239,6 +245,16 @@ fn plan<'a>(ctx: &Ctx, settings: Option<Settings>, o: &'a Options) -> Result<(&'
                     Some(s) => s,
                     None => Settings::load(&ctx.env)?,
                 };
+                if let Some(port) = o.token {
+                    let plan = Plan::Token {
+                        settings: Box::new(settings),
+                        service: service.clone(),
+                        port,
+                        at: o.at,
+                        offset: o.offset,
+                    };
+                    return Ok((host, plan));
+                }
                 if o.at.is_none() && o.offset.is_none() {
                     let plan = Plan::Rotating {
                         settings: Box::new(settings),
@@ -261,6 +277,7 @@ fn plan<'a>(ctx: &Ctx, settings: Option<Settings>, o: &'a Options) -> Result<(&'
         ("--offset", o.offset.is_some()),
         ("--window", o.window.is_some()),
         ("--at", o.at.is_some()),
+        ("--token", o.token.is_some()),
     ] {
         if set {
             return Err(Error::usage(format!(

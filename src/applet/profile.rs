@@ -13,6 +13,7 @@ use crate::cli::{self, Parsed};
 use crate::derive::{ROTATOR_SUFFIX, rotator_name};
 use crate::error::{Error, Result, quote};
 use crate::server::doors::DoorsFile;
+use crate::server::nftables::door::client_token_port;
 use crate::settings::Settings;
 use crate::settings_file::valid_name;
 
@@ -105,6 +106,10 @@ fn run(ctx: &Ctx, o: Options) -> Result<()> {
         fingerprint(s),
     );
     out.push_str(&shape(s));
+    let section = doors.listed().into_iter().find(|(n, _, _)| *n == &full[..]);
+    if let Some(port) = section.and_then(|(_, sec, _)| client_token_port(sec)) {
+        out.push_str(&format!("token_port = {port}\n"));
+    }
     if o.with_secret {
         out.push_str(&format!("secret = {}\n", secret_line(s)?));
     } else {

@@ -11,7 +11,7 @@ use super::schedule::{clear_of_rotation, flush_knock, rotator_sequences};
 use super::send::{Knocker, connect_within};
 use crate::cli;
 use crate::clock;
-use crate::derive::Knock;
+use crate::derive::{self, Knock, token};
 use crate::error::{Error, Result, quote};
 use crate::settings::Settings;
 
@@ -36,6 +36,17 @@ pub enum Plan {
         service: Vec<u8>,
         window: Option<u64>,
     },
+    /// The single-packet knock: SERVICE's token for the period of the
+    /// clock at each round (or of `at`, `offset` periods away), in one UDP
+    /// datagram to `port`. The server takes the previous, current and next
+    /// periods' tokens, so no round waits for a boundary.
+    Token {
+        settings: Box<Settings>,
+        service: Vec<u8>,
+        port: u16,
+        at: Option<u64>,
+        offset: Option<i64>,
+    },
 }
 
 impl Plan {
@@ -44,6 +55,7 @@ impl Plan {
     pub fn round(&self, delay: Duration, extra: usize) -> Result<(Vec<Vec<Knock>>, u64)> {
         let (settings, service, window) = match self {
             Plan::Fixed(seqs) => return Ok((seqs.clone(), 0)),
+            Plan::Token { .. } => return Ok((Vec::new(), 0)),
             Plan::Rotating {
                 settings,
                 service,
@@ -63,6 +75,24 @@ impl Plan {
         Ok((at(clock::now_ms()?)?, wait))
     }
 
+    /// The token a `Token` plan sends now.
+    fn token(&self) -> Result<[u8; token::LEN]> {
+        let Plan::Token {
+            settings,
+            service,
+            at,
+            offset,
+            ..
+        } = self
+        else {
+            return Ok([0; token::LEN]);
+        };
+        let offset = offset.unwrap_or(0);
+        let start = derive::period_start(clock::now_or(*at)?, settings.period, offset)
+            .ok_or_else(|| cli::offset_out_of_range(offset))?;
+        Ok(settings.token(start, &derive::rotator_name(service)))
+    }
+
     /// Knock, and with `--check` (or `--proxy`) look whether the port opened;
     /// knock again (up to `--retries` times) while it stays closed. The
     /// connection that found it open, if any.
@@ -72,6 +102,9 @@ impl Plan {
         for round in 1..=rounds {
             // A retry sends two flush knocks before each of (up to) two sequences.
             let flush = if round > 1 { 4 } else { 0 };
+            if let Plan::Token { port, .. } = self {
+                knocker.send_token(*port, &self.token()?)?;
+            }
             let (sequences, waited) = self.round(o.delay, flush)?;
             if waited > 0 && o.verbose {
                 cli::note(&format!(

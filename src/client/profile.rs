@@ -22,9 +22,10 @@ use crate::settings_file::{SectionSource, SettingsFile};
 pub const CONFIG_VAR: &str = "KNOCKD_ROTATOR_CONFIG";
 
 /// What a knock takes besides the settings, in the order `config` shows.
-pub const KNOCK_KEYS: [&str; 10] = [
+pub const KNOCK_KEYS: [&str; 11] = [
     "host",
     "service",
+    "token_port",
     "delay",
     "family",
     "window",
@@ -192,6 +193,7 @@ impl Profile {
             check_timeout: self.number("check_timeout", 1, 600_000)?,
             retries: self.number("retries", 0, 100)?,
             raw_flags: tcpflags.or(raw.and_then(|r| r.then_some(rawtcp::SYN))),
+            token_port: self.number("token_port", 1, 65535)?.map(|p| p as u16),
         })
     }
 }
@@ -207,4 +209,6 @@ pub struct Prefs {
     pub check_timeout: Option<u64>,
     pub retries: Option<u64>,
     pub raw_flags: Option<u8>,
+    /// Send the period's token to this UDP port instead of the sequence.
+    pub token_port: Option<u16>,
 }

@@ -3,7 +3,8 @@
 //! A TCP knock is a non-blocking connect() whose socket is closed at once:
 //! one SYN, never a retransmission (a retransmitted SYN would break the
 //! sequence at knockd) and never a wait on a port that drops packets. A UDP
-//! knock is one datagram of one byte, as knockd's own `knock` sends.
+//! knock is one datagram of one byte, as knockd's own `knock` sends; a
+//! token is one datagram of its 16 bytes.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -62,10 +63,19 @@ impl Knocker {
         let result = match (k.proto, &self.raw) {
             (Proto::Tcp, Some(raw)) => raw.send(k.port),
             (Proto::Tcp, None) => tcp_knock(to),
-            (Proto::Udp, _) => udp_knock(to),
+            (Proto::Udp, _) => udp_datagram(to, &[0]),
         };
         self.last = Some(Instant::now());
         result
+    }
+
+    /// The single-packet knock: `token` in one UDP datagram to `port`.
+    pub fn send_token(&mut self, port: u16, token: &[u8]) -> Result<()> {
+        let to = SocketAddr::new(self.dst, port);
+        if self.verbose {
+            crate::cli::note(&format!("sending the token to udp {to}\n"))?;
+        }
+        udp_datagram(to, token)
     }
 }
 
@@ -90,7 +100,8 @@ fn tcp_knock(to: SocketAddr) -> Result<()> {
     // `fd` closes here: no retransmission, no wait.
 }
 
-fn udp_knock(to: SocketAddr) -> Result<()> {
+/// One datagram: a knock's one byte, or a token's 16.
+pub fn udp_datagram(to: SocketAddr, payload: &[u8]) -> Result<()> {
     let fd = socket_with(
         family(to.ip()),
         SocketType::DGRAM,
@@ -98,7 +109,7 @@ fn udp_knock(to: SocketAddr) -> Result<()> {
         None,
     )
     .map_err(|e| send_error("udp", to, e))?;
-    sendto(&fd, &[0u8], SendFlags::empty(), &to)
+    sendto(&fd, payload, SendFlags::empty(), &to)
         .map(|_| ())
         .map_err(|e| send_error("udp", to, e))
 }

@@ -24,13 +24,15 @@ pub const DOORS_VAR: &str = "KNOCKD_ROTATOR_DOORS";
 /// door, so that one doors file serves `profile`, `config` and both
 /// backends; knockd's doors have these in knockd.conf instead, and ignore
 /// them.
-pub const NFTABLES_KEYS: [&str; 6] = [
+pub const NFTABLES_KEYS: [&str; 8] = [
     "open",
     "open_for",
     "seq_timeout",
     "grace",
     "policy",
     "one_use",
+    "knock",
+    "token_port",
 ];
 pub const DEFAULT_DOORS: &str = "/etc/knock-rotator/doors";
 

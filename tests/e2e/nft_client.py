@@ -18,6 +18,11 @@ nft_hosts.sh puts on a veth pair between two namespaces it made.
                              around BOUNDARY (UNIX s), each from its own
                              127.0.1.N, sending SEQ_A if it starts before the
                              boundary, else SEQ_B; then each must connect
+  token SRC DST PORT HEX      one UDP datagram whose payload is HEX's bytes
+  flood DST PORT FIRST COUNT one UDP datagram to PORT from each of COUNT
+                             spoofed sources from 127.FIRST.0.0 up (raw
+                             socket, IPv4 over lo); prints the time taken
+  burst SRC DST PORT COUNT    COUNT datagrams of one byte from SRC, at once
   soak KR DIR SECONDS WATCH_PID OUT
                              for SECONDS, knock the doors d001..d100 in turn
                              (DIR/dNNN.secret, a 5 s period) with
@@ -29,6 +34,7 @@ nft_hosts.sh puts on a veth pair between two namespaces it made.
 """
 import ipaddress
 import socket
+import struct
 import sys
 import threading
 import time
@@ -58,6 +64,40 @@ def send(src, dst, port, proto):
     # Leave the SYN on its way; never wait on a filtered port.
     time.sleep(0.002)
     s.close()
+
+
+def token(src, dst, port, payload):
+    s = socket.socket(family(dst), socket.SOCK_DGRAM)
+    s.bind((src, 0))
+    s.sendto(bytes.fromhex(payload), (dst, port))
+    s.close()
+
+
+def checksum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
+    s = (s >> 16) + (s & 0xFFFF)
+    s += s >> 16
+    return ~s & 0xFFFF
+
+
+def flood(dst, port, first, count):
+    """Many sources, one datagram each: IPv4 headers built by hand, since
+    the sources are not addresses of lo (only 127/8 and lo are used)."""
+    family(dst)
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    d = socket.inet_aton(dst)
+    started = time.time()
+    for n in range(count):
+        src = bytes([127, first + (n >> 16), (n >> 8) & 0xFF, n & 0xFF])
+        assert ipaddress.ip_address(src).is_loopback
+        udp_header = struct.pack("!HHHH", 40000, port, 8 + 1, 0)
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 9, n & 0xFFFF, 0, 64, 17, 0, src, d)
+        ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+        s.sendto(ip + udp_header + b"x", (dst, 0))
+    s.close()
+    print(f"{count} sources in {time.time() - started:.2f} s")
 
 
 def knock(src, dst, seq, twice=False, gap=0.01):
@@ -225,6 +265,13 @@ def main(a):
         sys.exit(0 if connect(a[1], a[2], int(a[3])) else 1)
     elif cmd == "udp":
         sys.exit(0 if udp(a[1], a[2], int(a[3])) else 1)
+    elif cmd == "token":
+        token(a[1], a[2], int(a[3]), a[4])
+    elif cmd == "burst":
+        for _ in range(int(a[4])):
+            token(a[1], a[2], int(a[3]), "00")
+    elif cmd == "flood":
+        flood(a[1], int(a[2]), int(a[3]), int(a[4]))
     elif cmd == "hold":
         hold(a[1], a[2], int(a[3]), a[4])
     elif cmd == "storm":

@@ -56,6 +56,12 @@ bad "[ssh] grace:" "open = 22/tcp" "grace = 6000"
 bad "[ssh] policy: 'maybe' is neither drop nor reject" "open = 22/tcp" "policy = maybe"
 bad "doors:4: [ssh] one_use: 'once' is neither yes nor no" "open = 22/tcp" "one_use = once"
 bad "[ssh] open: 8080/tcp is one of the ports this door's knocks are drawn from" "open = 8080/tcp"
+bad "doors:4: [ssh] knock: 'maybe' is not sequence, token or both" "open = 22/tcp" "knock = maybe"
+bad "doors:4: [ssh] knock: a token needs token_port" "open = 22/tcp" "knock = token"
+bad "doors:5: [ssh] token_port:" "open = 22/tcp" "knock = both" "token_port = 0"
+bad "doors:4: [ssh] token_port: 22/udp is a port this door opens" "open = 22/udp" "token_port = 22"
+bad "doors:6: [ssh] token_port: 3001 is one of the UDP ports this door's knocks are drawn from" \
+    "open = 22/tcp" "ports = 3000-9000" "proto_modulo = 2" "token_port = 3001"
 bad "open the same port with different policies" "open = 22/tcp" "[web]" "secret_file = e2e.secret" \
     "open = 22/tcp" "policy = reject"
 bad "unknown key 'opne'" "opne = 22/tcp"

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::door::Door;
 use super::elements::Filled;
-use super::layout::{Layout, key, knock, prio};
+use super::layout::{Layout, RATE, RATE_IDLE, V6_PREFIX, key, knock, prio};
 use crate::derive::{Knock, Proto};
 
 const PORT: &str = "meta priority . meta l4proto . th dport";
@@ -41,24 +41,7 @@ impl Rules {
 
 pub fn rules(doors: &[Door], l: &Layout, filled: &Filled) -> Rules {
     let mut r = Rules::default();
-    // Knocks are new packets: a plain SYN or a UDP datagram. Every new
-    // packet is looked at (the `first` lookups are the filter); only new
-    // connections to protected ports meet the gate.
-    r.chain(
-        "input",
-        &[
-            "ct state new jump knock".into(),
-            "ct state new meta l4proto . th dport @prot jump guard".into(),
-        ],
-    );
-    r.chain(
-        "knock",
-        &[
-            "meta l4proto tcp tcp flags & (fin|syn|rst|ack) != syn return".into(),
-            "meta nfproto ipv4 jump time4".into(),
-            "meta nfproto ipv6 jump time6".into(),
-        ],
-    );
+    entry(&mut r, l);
     for (f, addr) in [("4", "ip saddr"), ("6", "ip6 saddr")] {
         let time: Vec<String> = filled
             .windows
@@ -109,6 +92,66 @@ pub fn rules(doors: &[Door], l: &Layout, filled: &Filled) -> Rules {
     grants(&mut r, doors, l);
     r.chain("guard", &guard(doors, l));
     r
+}
+
+/// The way in: every new packet is looked at; one to a knock port, within
+/// its source's limit, is an attempt (a token, or a step of a sequence).
+fn entry(r: &mut Rules, l: &Layout) {
+    // Knocks are new packets: a plain SYN or a UDP datagram. Every new
+    // packet is looked at (the `first` lookups are the filter); only new
+    // connections to protected ports meet the gate.
+    r.chain(
+        "input",
+        &[
+            "ct state new jump knock".into(),
+            "ct state new meta l4proto . th dport @prot jump guard".into(),
+        ],
+    );
+    // Only packets to a port some slot or token uses are knocks; each
+    // source's are limited (a full rate set lets no new source in: it
+    // fails closed, for as long as its entries stay busy).
+    let rate = |f: &str, key: &str| {
+        format!(
+            "meta nfproto ipv{f} update @rate{f} {{ {key} timeout {RATE_IDLE}s {RATE} }} goto attempt"
+        )
+    };
+    r.chain(
+        "knock",
+        &[
+            "meta l4proto tcp tcp flags & (fin|syn|rst|ack) != syn return".into(),
+            "meta l4proto . th dport != @kp return".into(),
+            rate("4", "ip saddr"),
+            rate("6", &format!("ip6 saddr & {V6_PREFIX}")),
+        ],
+    );
+    let mut attempt = Vec::new();
+    if l.tokens {
+        attempt.push("udp dport @tports jump token".to_string());
+    }
+    attempt.push("meta nfproto ipv4 jump time4".into());
+    attempt.push("meta nfproto ipv6 jump time6".into());
+    r.chain("attempt", &attempt);
+    if l.tokens {
+        // A token opens once: its use is kept (past its life; tokens never
+        // repeat) in a set that no rotation flushes.
+        let mark = l
+            .classes
+            .iter()
+            .map(|c| 3 * c.period)
+            .max()
+            .unwrap_or(1)
+            .min(MAX_TIMEOUT);
+        r.chain(
+            "token",
+            &[
+                "@ih,0,128 @tused return".into(),
+                format!(
+                    "meta priority set @ih,0,128 map @tok add @tused {{ @ih,0,128 timeout {mark}s }} \
+                     meta priority vmap @grant"
+                ),
+            ],
+        );
+    }
 }
 
 /// Per door group: a completion allows the source for `open_for`.

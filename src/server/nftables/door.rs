@@ -10,6 +10,8 @@
 //! grace = 60               # seconds the previous period's sequence still opens
 //! policy = drop            # or reject: what strangers get on an open port
 //! one_use = no             # yes: a period's sequence opens once, for the first source
+//! knock = sequence         # token, or both: what opens it (token: the single-packet knock)
+//! token_port = 4444        # the UDP port tokens go to (needed for token and both)
 //! ```
 
 use crate::derive::{Knock, Proto, proto_for};
@@ -39,6 +41,10 @@ pub struct Door<'a> {
     /// A period's sequence opens once: every later completion of it, from
     /// any source, is refused (a captured knock cannot be replayed).
     pub one_use: bool,
+    /// The period's sequence opens it (`knock = sequence` or `both`).
+    pub sequence: bool,
+    /// Its token opens it, sent to this UDP port (`knock = token`, `both`).
+    pub token_port: Option<u16>,
 }
 
 /// Every door of the doors file, checked.
@@ -137,6 +143,7 @@ fn door<'a>(
         None => false,
         Some((v, line)) => yes_no(&v).ok_or_else(|| bad(line, "one_use", &yes_no_error(&v)))?,
     };
+    let (sequence, token_port) = knock(&at, &bad, settings, &open)?;
     Ok(Door {
         name: name.to_vec(),
         line: section.line,
@@ -147,7 +154,78 @@ fn door<'a>(
         grace: number("grace", DEFAULT_GRACE.min(max_grace), 0, max_grace)?,
         reject,
         one_use,
+        sequence,
+        token_port,
     })
+}
+
+type At<'f> = dyn Fn(&str) -> Option<(String, usize)> + 'f;
+type Bad<'f> = dyn Fn(usize, &str, &str) -> Error + 'f;
+
+/// `knock` and `token_port`: whether the sequence opens the door, and the
+/// token's port. A token port must not be a UDP knock of the door's list
+/// (a token would count as a knock) nor a port it opens.
+fn knock(at: &At, bad: &Bad, settings: &Settings, open: &[Knock]) -> Result<(bool, Option<u16>)> {
+    let (sequence, token) = match at("knock") {
+        None => (true, at("token_port").is_some()),
+        Some((v, _)) if v == "sequence" => (true, false),
+        Some((v, _)) if v == "token" => (false, true),
+        Some((v, _)) if v == "both" => (true, true),
+        Some((v, line)) => {
+            return Err(bad(
+                line,
+                "knock",
+                &format!("{} is not sequence, token or both", quote(&v)),
+            ));
+        }
+    };
+    let port = match at("token_port") {
+        None if token => {
+            let line = at("knock").map_or(0, |(_, l)| l);
+            return Err(bad(
+                line,
+                "knock",
+                "a token needs token_port, the UDP port tokens are sent to (such as 'token_port = 4444')",
+            ));
+        }
+        None => return Ok((sequence, None)),
+        Some((v, line)) => {
+            let p = parse_number(&v, 1, 65535).map_err(|why| bad(line, "token_port", &why))? as u16;
+            let knock = Knock {
+                port: p,
+                proto: Proto::Udp,
+            };
+            if settings.ports.contains(u32::from(p))
+                && proto_for(p, settings.proto_modulo) == Proto::Udp
+            {
+                return Err(bad(
+                    line,
+                    "token_port",
+                    &format!(
+                        "{p} is one of the UDP ports this door's knocks are drawn from; pick a port outside the list"
+                    ),
+                ));
+            }
+            if open.contains(&knock) {
+                return Err(bad(
+                    line,
+                    "token_port",
+                    &format!("{p}/udp is a port this door opens"),
+                ));
+            }
+            p
+        }
+    };
+    Ok((sequence, token.then_some(port)))
+}
+
+/// The token port a door's client profile names (`profile`): the door's
+/// `token_port`, unless its knock is the sequence only. Checked by the
+/// backend, not here.
+pub fn client_token_port(section: &Section) -> Option<String> {
+    let knock = section.get("knock").map(|e| e.text().trim().to_string());
+    let port = section.get("token_port")?.text().trim().to_string();
+    (knock.as_deref() != Some("sequence")).then_some(port)
 }
 
 fn yes_no(v: &str) -> Option<bool> {

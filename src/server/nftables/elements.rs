@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use super::door::Door;
 use super::layout::{Layout, Slot, TABLE, content, fnv, group, key, knock, prio};
+use crate::derive::token;
 
 /// What the slots filled in, and what the rules need of it.
 pub struct Filled {
@@ -17,7 +18,7 @@ pub struct Filled {
     pub depth: Vec<usize>,
 }
 
-pub fn fill(doors: &[Door], l: &Layout, slots: &[Slot]) -> Filled {
+pub fn fill(doors: &[Door], l: &Layout, slots: &[Slot], now: u64) -> Filled {
     let mut e = Elements::default();
     let mut windows = Vec::new();
     let mut depth = vec![1; l.classes.len()];
@@ -25,9 +26,25 @@ pub fn fill(doors: &[Door], l: &Layout, slots: &[Slot]) -> Filled {
     // slot uses; sorted, the slots sharing a port in a window are
     // consecutive, in slot order.
     let mut uses: Vec<(u32, (u8, u16), usize, u32)> = Vec::new();
+    let mut token_ports: Vec<u16> = Vec::new();
     for (n, s) in slots.iter().enumerate() {
+        let d = &doors[s.door];
         let c = l.class_of[s.door];
-        let j = s.start / l.classes[c].period;
+        let period = l.classes[c].period;
+        let j = s.start / period;
+        if let Some(port) = d.token_port {
+            tok(&mut e, d, s, period, now);
+            if !token_ports.contains(&port) {
+                token_ports.push(port);
+            }
+        }
+        e.add("grant", format!("{} : goto g_{}", prio(s.id), group(d)));
+        if d.one_use {
+            e.add("once", prio(s.id));
+        }
+        if !d.sequence {
+            continue;
+        }
         if !windows.contains(&(c, j)) {
             windows.push((c, j));
         }
@@ -39,16 +56,10 @@ pub fn fill(doors: &[Door], l: &Layout, slots: &[Slot]) -> Filled {
             );
             uses.push((key(c, j), (k.proto as u8, k.port), n, s.id));
         }
-        e.add(
-            "grant",
-            format!("{} : goto g_{}", prio(s.id), group(&doors[s.door])),
-        );
-        if doors[s.door].one_use {
-            e.add("once", prio(s.id));
-        }
     }
     uses.sort_unstable();
     uses.dedup_by_key(|u| (u.0, u.1, u.2));
+    candidates(&mut e, &uses, token_ports);
     let mut run = 0;
     for (i, u) in uses.iter().enumerate() {
         let k = format!("{} . {}", if u.1.0 == 0 { "tcp" } else { "udp" }, u.1.1);
@@ -77,6 +88,29 @@ pub fn fill(doors: &[Door], l: &Layout, slots: &[Slot]) -> Filled {
         windows,
         depth,
     }
+}
+
+/// Every port a slot or a token uses, once: the knock candidates (`kp`).
+fn candidates(e: &mut Elements, uses: &[(u32, (u8, u16), usize, u32)], tokens: Vec<u16>) {
+    let mut ports: Vec<(u8, u16)> = uses.iter().map(|u| u.1).collect();
+    ports.sort_unstable();
+    ports.dedup();
+    for (proto, port) in ports {
+        let k = format!("{} . {port}", if proto == 0 { "tcp" } else { "udp" });
+        e.add("kp", k);
+    }
+    for port in tokens {
+        e.add("tports", port.to_string());
+        e.add_once("kp", format!("udp . {port}"));
+    }
+}
+
+/// A slot's token, taken in its own period and the ones before and after.
+fn tok(e: &mut Elements, d: &Door, s: &Slot, period: u64, now: u64) {
+    let end = (s.start / period + 2).saturating_mul(period);
+    let t = token::hex(&d.settings.token(s.start, &d.name));
+    let ttl = end.saturating_sub(now).max(1);
+    e.add("tok", format!("0x{t} timeout {ttl}s : {}", prio(s.id)));
 }
 
 /// `doors`: name hash . content hash . the end of the last window, for

@@ -60,11 +60,18 @@ impl Job {
         let doors = self.doors.load(env)?;
         let list = door::doors(&doors)?;
         let (mut rs, refused) = build(&list, now, true);
-        if list.iter().any(|d| d.one_use) {
-            let used = used::used(&self.nft)?;
+        for (set, wanted) in [
+            ("used", list.iter().any(|d| d.one_use)),
+            ("tused", list.iter().any(|d| d.token_port.is_some())),
+        ] {
+            let used = if wanted {
+                used::used(&self.nft, set)?
+            } else {
+                Vec::new()
+            };
             if !used.is_empty() {
                 rs.text.push_str(&format!(
-                    "add element {TABLE} used {{ {} }}\n",
+                    "add element {TABLE} {set} {{ {} }}\n",
                     used.join(", ")
                 ));
             }

@@ -12,6 +12,17 @@ pub const TABLE: &str = "inet knock_rotator";
 pub const SET_SIZE: u32 = 65_535;
 /// Keys of the period windows sit above every slot id.
 pub const KEY_BASE: u32 = 0xfe00_0000;
+/// Knock packets (sequence steps and tokens) a source may send: a burst
+/// that covers a knock of the longest sequences, its neighbour period's
+/// and the retries of `--check`, refilled at this rate. A source sending
+/// faster has its excess ignored (it neither opens nor resets anything).
+pub const RATE: &str = "limit rate 16/second burst 64 packets";
+/// A source is forgotten this long after its last knock packet: a flood of
+/// spoofed sources that fills the rate sets locks newcomers out only while
+/// it lasts and for this long after.
+pub const RATE_IDLE: u64 = 10;
+/// IPv6 sources are limited per /64, what one host or site usually holds.
+pub const V6_PREFIX: &str = "ffff:ffff:ffff:ffff::";
 
 pub struct Slot {
     pub id: u32,
@@ -85,6 +96,9 @@ pub struct Layout {
     pub groups: Vec<(String, usize)>,
     /// The longest sequence of all.
     pub max_len: usize,
+    /// Some door takes a token (the token objects exist only then: `@ih`
+    /// needs Linux 5.16).
+    pub tokens: bool,
 }
 
 pub fn layout(doors: &[Door], slots: &[Slot]) -> Layout {
@@ -120,6 +134,7 @@ pub fn layout(doors: &[Door], slots: &[Slot]) -> Layout {
         class_of,
         groups,
         max_len,
+        tokens: doors.iter().any(|d| d.token_port.is_some()),
     }
 }
 

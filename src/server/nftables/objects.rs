@@ -17,8 +17,12 @@ pub struct Declared {
 
 const PORT: &str = "meta priority . meta l4proto . th dport";
 
-pub fn declare(l: &Layout) -> Declared {
-    let mut statics: Vec<(&str, String, String)> = vec![
+/// The static sets (kind, name, type), flushed and filled at each apply,
+/// and the dynamic ones (name, type), never flushed.
+type Sets = (Vec<(&'static str, String, String)>, Vec<(String, String)>);
+
+fn sets(l: &Layout) -> Sets {
+    let mut statics: Vec<(&'static str, String, String)> = vec![
         ("set", "prot".into(), "meta l4proto . th dport".into()),
         ("map", "first".into(), format!("{PORT} : meta priority")),
         ("map", "next".into(), format!("{PORT} : meta priority")),
@@ -29,14 +33,31 @@ pub fn declare(l: &Layout) -> Declared {
             "meta mark . meta mark . meta mark".into(),
         ),
         ("set", "once".into(), "meta priority".into()),
+        ("set", "kp".into(), "meta l4proto . th dport".into()),
     ];
+    if l.tokens {
+        statics.push(("set", "tports".into(), "udp dport".into()));
+        statics.push((
+            "map",
+            "tok".into(),
+            "@ih,0,128 : meta priority; flags timeout".into(),
+        ));
+    }
     for k in 1..=l.max_len {
         statics.push(("set", format!("p_{k}"), PORT.into()));
         statics.push(("set", format!("f_{k}"), PORT.into()));
     }
     // The slots of one-use doors that opened: never flushed, so a
     // rotation or a re-apply keeps them used.
-    let mut dynamic = vec![("used".to_string(), "meta priority".to_string())];
+    let mut dynamic = vec![
+        ("used".to_string(), "meta priority".to_string()),
+        ("rate4".into(), "ip saddr".into()),
+        ("rate6".into(), "ip6 saddr".into()),
+    ];
+    if l.tokens {
+        // The tokens used: never flushed, so a token opens once.
+        dynamic.push(("tused".into(), "@ih,0,128".into()));
+    }
     for (f, addr) in [("4", "ip saddr"), ("6", "ip6 saddr")] {
         dynamic.push((format!("t{f}"), format!("{addr} . meta priority")));
         for k in 1..l.max_len {
@@ -46,7 +67,15 @@ pub fn declare(l: &Layout) -> Declared {
             dynamic.push((format!("a{f}_{g}"), addr.to_string()));
         }
     }
-    let mut chains = vec!["knock".to_string(), "guard".into()];
+    (statics, dynamic)
+}
+
+pub fn declare(l: &Layout) -> Declared {
+    let (statics, dynamic) = sets(l);
+    let mut chains = vec!["knock".to_string(), "attempt".into(), "guard".into()];
+    if l.tokens {
+        chains.push("token".into());
+    }
     for c in 0..l.classes.len() {
         chains.push(format!("done_{c}"));
     }

@@ -8,7 +8,8 @@
 //! work grow with the doors; only elements do. A slot is one door's
 //! sequence for one period, named by a 32-bit id (`meta priority` carries
 //! it per packet: `meta mark` is left to policy routing). For a knock
-//! packet (a plain SYN or a UDP datagram to a port some slot uses):
+//! packet (a plain SYN or a UDP datagram to a port some slot or token uses,
+//! `kp`, within its source's rate limit, `rate4`/`rate6`):
 //! - `time4`/`time6` give, per class of doors (same period, grace and
 //!   timeout), the key of each period whose window holds `meta time`; the
 //!   kernel switches at the boundary by itself, and the previous period
@@ -20,6 +21,10 @@
 //!   refreshed: seq_timeout) and `s_K` (completed K steps): a step moves a
 //!   source on, a repeat of the step just made is ignored, anything else
 //!   resets it (or restarts it, at step 1), as knockd does;
+//! - a datagram to a token port (`tports`) whose first 16 bytes are a
+//!   token of `tok` (previous, current and next periods, each element
+//!   expiring with its window) and not in `tused` marks it used and
+//!   grants, as a completion does;
 //! - a completion adds the source to its door group's allow set for
 //!   `open_for`; new connections to a protected port from a source in no
 //!   allow set of it are dropped (or rejected). Established ones never are.
@@ -51,7 +56,7 @@ pub fn render(doors: &[Door], slots: &[Slot], now: u64, show: bool) -> Ruleset {
     );
     let decl = objects::declare(&l);
     text.push_str(&decl.text);
-    let filled = elements::fill(doors, &l, slots);
+    let filled = elements::fill(doors, &l, slots, now);
     let rules = chains::rules(doors, &l, &filled);
     let _ = write!(text, "table {TABLE} {{\n{}}}\n", rules.text);
     let elements = filled.elements.write(&mut text, show);

@@ -10,7 +10,7 @@ use std::path::Path;
 use super::door::Door;
 use super::elements::manifest;
 use super::job;
-use super::layout::{SET_SIZE, Slot, fnv, group, knock};
+use super::layout::{RATE_IDLE, SET_SIZE, Slot, fnv, group, knock};
 use super::nft;
 use crate::error::Result;
 use crate::json::Value;
@@ -120,6 +120,7 @@ pub fn report(nft: &Path, doors: &[Door], now: u64) -> Result<Report> {
         Vec::new()
     };
     warnings.extend(full);
+    warnings.extend(rates_full(nft)?);
     Ok(Report {
         installed,
         rows,
@@ -187,4 +188,20 @@ fn mentions(v: &Value, pred: &dyn Fn(&Value) -> bool) -> bool {
             Value::Obj(m) => m.iter().any(|(_, x)| mentions(x, pred)),
             _ => false,
         }
+}
+
+/// A full rate set (a flood, most likely) ignores new sources' knocks.
+fn rates_full(nft: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for set in ["rate4", "rate6"] {
+        let listed = nft::list(nft, &["list", "set", "inet", "knock_rotator", set])?;
+        let here = nft::elements(&listed).len();
+        if here >= SET_SIZE as usize {
+            out.push(format!(
+                "set {set} is full ({here} sources knocking, a flood?): a new source's knocks \
+                 are ignored until some have been quiet for {RATE_IDLE} s"
+            ));
+        }
+    }
+    Ok(out)
 }

@@ -1,0 +1,97 @@
+# The single-packet knock (a door's `knock = token`, nftables backend):
+# `knock --token` sends the period's 128-bit token in one datagram and the
+# door opens; the kernel takes the previous, current and next periods'
+# tokens, each once. A replay from another source, a wrong, short, future
+# or expired token opens nothing; a used token stays used after a
+# re-apply and after the whole ruleset is flushed and put back from our
+# copy. `knock = both` takes the sequence too; `token` alone does not.
+source "$LIB"
+private_runtime_dir
+NC=(python3 "$(dirname "$LIB")/nft_client.py")
+printf '%s\n' "$KNOCKD_ROTATOR_SECRET" >"$WORK/e2e.secret"
+{
+    printf '[tok]\nsecret_file = e2e.secret\nopen = 30/tcp\nknock = token\ntoken_port = 4444\n\n'
+    printf '[mix]\nsecret_file = e2e.secret\nopen = 31/tcp\nknock = both\ntoken_port = 4445\n'
+} >"$WORK/doors"
+rotate() { "$KR" rotate --backend nftables --doors-file "$WORK/doors" --no-boundary-run -q "$@"; }
+opens() { "${NC[@]}" connect "$1" 127.0.0.1 "$2" || fail "$3: $1 cannot connect to port $2"; }
+shut() { ! "${NC[@]}" connect "$1" 127.0.0.1 "$2" || fail "$3: $1 connected to port $2"; }
+token() { "$KR" generate tok --format token "$@"; }
+for i in $(seq 1 12); do ip addr add "127.0.3.$i/32" dev lo; done
+"${NC[@]}" serve 30/tcp 31/tcp >"$WORK/serve.log" 2>&1 &
+wait_for "the echo servers" 5 grep -qs serving "$WORK/serve.log"
+rotate 2>"$WORK/rotate.err" || fail "rotate: $(cat "$WORK/rotate.err")"
+# Too close to a boundary, the test would cross into the next period.
+[ $(( $(date +%s) % 21600 )) -lt 21500 ] || sleep 100
+[ "$(token | tr -d '\n' | wc -c)" = 32 ] || fail "generate --format token: $(token)"
+
+# Our knock, from 127.0.0.1: one datagram, and the door opens.
+shut 127.0.0.1 30 "before the token"
+"$KNOCK" -v --token 4444 127.0.0.1 tok >"$WORK/knock.out" || fail "knock --token: $(cat "$WORK/knock.out")"
+[ "$(cat "$WORK/knock.out")" = "sending the token to udp 127.0.0.1:4444" ] || fail "knock -v: $(cat "$WORK/knock.out")"
+opens 127.0.0.1 30 "our knock's token"
+# The same token replayed from another source: nothing; the first source
+# keeps its window.
+"${NC[@]}" token 127.0.3.1 127.0.0.1 4444 "$(token)"
+shut 127.0.3.1 30 "a replayed token"
+opens 127.0.0.1 30 "the first source after the replay"
+
+# Wrong, short, two periods ahead, two periods old: nothing.
+"${NC[@]}" token 127.0.3.2 127.0.0.1 4444 00112233445566778899aabbccddeeff
+shut 127.0.3.2 30 "a wrong token"
+"${NC[@]}" token 127.0.3.2 127.0.0.1 4444 "$(token --offset 1 | cut -c1-30)"
+shut 127.0.3.2 30 "15 bytes of a good token"
+"${NC[@]}" token 127.0.3.2 127.0.0.1 4444 "$(token --offset 2)"
+shut 127.0.3.2 30 "a token two periods ahead"
+"${NC[@]}" token 127.0.3.2 127.0.0.1 4444 "$(token --offset -2)"
+shut 127.0.3.2 30 "a token two periods old"
+# The token of another door opens that door's ports only.
+"${NC[@]}" token 127.0.3.2 127.0.0.1 4444 "$("$KR" generate mix --format token --offset 1)"
+shut 127.0.3.2 30 "mix's token at tok's port"
+opens 127.0.3.2 31 "mix's token (at tok's port) for mix"
+
+# The previous and the next periods' tokens open, each once.
+"${NC[@]}" token 127.0.3.3 127.0.0.1 4444 "$(token --offset -1)"
+opens 127.0.3.3 30 "the previous period's token"
+"${NC[@]}" token 127.0.3.4 127.0.0.1 4444 "$(token --offset 1)"
+opens 127.0.3.4 30 "the next period's token"
+"${NC[@]}" token 127.0.3.5 127.0.0.1 4444 "$(token --offset 1)"
+shut 127.0.3.5 30 "the next period's token, again"
+
+# A token-only door ignores its sequence; `both` takes either.
+"${NC[@]}" knock 127.0.3.6 127.0.0.1 "$("$KR" generate tok)"
+shut 127.0.3.6 30 "tok's sequence (knock = token)"
+"${NC[@]}" knock 127.0.3.7 127.0.0.1 "$("$KR" generate mix)"
+opens 127.0.3.7 31 "mix's sequence (knock = both)"
+"$KNOCK" --token 4445 127.0.0.1 mix --at $(( $(date +%s) - 21600 )) || fail "knock --token --at"
+opens 127.0.0.1 31 "mix's previous token, by knock --at"
+
+# Re-applied, and flushed and put back from the copy: still used.
+rotate || fail "re-apply"
+"${NC[@]}" token 127.0.3.8 127.0.0.1 4444 "$(token)"
+shut 127.0.3.8 30 "a replay after a re-apply"
+copy=/run/knock-rotator/knock_rotator.nft
+grep -q "^add element inet knock_rotator tused " "$copy" || fail "the copy does not hold the used tokens"
+nft flush ruleset
+nft -f "$copy" || fail "the copy does not load"
+for offset in 0 -1 1; do
+    "${NC[@]}" token 127.0.3.9 127.0.0.1 4444 "$(token --offset $offset)"
+    shut 127.0.3.9 30 "the used token of offset $offset after a flush and a restore"
+done
+rotate || fail "rotate after the restore"
+"${NC[@]}" token 127.0.3.10 127.0.0.1 4444 "$(token)"
+shut 127.0.3.10 30 "a replay after the restore and a rotation"
+
+# The phone's side: the door's profile names the token port, and a knock
+# with that profile alone opens.
+"$KR" profile --doors-file "$WORK/doors" tok --host 127.0.0.1 --with-secret >"$WORK/profile" ||
+    fail "profile: $(cat "$WORK/profile")"
+grep -qx 'token_port = 4444' "$WORK/profile" || fail "the profile has no token_port: $(cat "$WORK/profile")"
+printf '[mix]\nsecret_file = e2e.secret\nopen = 31/tcp\nknock = sequence\ntoken_port = 4445\n' >"$WORK/doors2"
+"$KR" profile --doors-file "$WORK/doors2" mix --host 127.0.0.1 >"$WORK/profile2"
+! grep -q token_port "$WORK/profile2" || fail "knock = sequence, yet the profile names a token port"
+nft flush ruleset
+rotate || fail "rotate after the flush"
+env -i PATH="$PATH" "$KNOCK" --config-file "$WORK/profile" -p tok --check 30 --check-timeout 500 --retries 0 ||
+    fail "knock -p with the door's profile did not open it"
+note "token: our knock opens; replay, wrong, short, future, expired and reused tokens do not (also after a re-apply, a flush and restore)"
