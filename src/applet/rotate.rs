@@ -209,7 +209,7 @@ fn run_nftables(ctx: &Ctx, o: Options) -> Result<()> {
         let loaded = doors.load(&env)?;
         let list = door::doors(&loaded)?;
         let show = o.show || std::io::stdout().is_terminal();
-        let (rs, refused) = nft_job::build(&list, clock::now_or(o.at)?, show);
+        let (rs, refused) = nft_job::display(&list, clock::now_or(o.at)?, show);
         cli::out(&rs.text)?;
         return refused.map_or(Ok(()), Err);
     }

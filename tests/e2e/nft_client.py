@@ -19,10 +19,17 @@ nft_hosts.sh puts on a veth pair between two namespaces it made.
                              127.0.1.N, sending SEQ_A if it starts before the
                              boundary, else SEQ_B; then each must connect
   token SRC DST PORT HEX      one UDP datagram whose payload is HEX's bytes
-  flood DST PORT FIRST COUNT one UDP datagram to PORT from each of COUNT
+  flood DST PORT FIRST COUNT [KEEP]
+                             one UDP datagram to PORT from each of COUNT
                              spoofed sources from 127.FIRST.0.0 up (raw
-                             socket, IPv4 over lo); prints the time taken
-  burst SRC DST PORT COUNT    COUNT datagrams of one byte from SRC, at once
+                             socket, IPv4 over lo), again and again until
+                             killed, each pass after one from KEEP (a
+                             source that stays known); prints the first
+                             pass's time
+  burst SRC DST PORT COUNT [SEQ [FROM]]
+                             COUNT datagrams of one byte from SRC, at once,
+                             then at once the knocks of SEQ (from FROM, or
+                             SRC)
   soak KR DIR SECONDS WATCH_PID OUT
                              for SECONDS, knock the doors d001..d100 in turn
                              (DIR/dNNN.secret, a 5 s period) with
@@ -82,22 +89,33 @@ def checksum(b):
     return ~s & 0xFFFF
 
 
-def flood(dst, port, first, count):
-    """Many sources, one datagram each: IPv4 headers built by hand, since
-    the sources are not addresses of lo (only 127/8 and lo are used)."""
+def flood(dst, port, first, count, keep=None):
+    """Many sources, one datagram each per pass: IPv4 headers built by
+    hand, since the sources are not addresses of lo (only 127/8 and lo are
+    used)."""
     family(dst)
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     d = socket.inet_aton(dst)
-    started = time.time()
-    for n in range(count):
-        src = bytes([127, first + (n >> 16), (n >> 8) & 0xFF, n & 0xFF])
+
+    def packet(src, n):
         assert ipaddress.ip_address(src).is_loopback
         udp_header = struct.pack("!HHHH", 40000, port, 8 + 1, 0)
         ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 9, n & 0xFFFF, 0, 64, 17, 0, src, d)
         ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
-        s.sendto(ip + udp_header + b"x", (dst, 0))
-    s.close()
-    print(f"{count} sources in {time.time() - started:.2f} s")
+        return ip + udp_header + b"x"
+
+    packets = [packet(bytes([127, first + (n >> 16), (n >> 8) & 0xFF, n & 0xFF]), n)
+               for n in range(count)]
+    passes = 0
+    while True:
+        started = time.time()
+        if keep:
+            s.sendto(packet(socket.inet_aton(keep), 0), (dst, 0))
+        for p in packets:
+            s.sendto(p, (dst, 0))
+        passes += 1
+        if passes == 1:
+            print(f"{count} sources in {time.time() - started:.2f} s", flush=True)
 
 
 def knock(src, dst, seq, twice=False, gap=0.01):
@@ -270,8 +288,10 @@ def main(a):
     elif cmd == "burst":
         for _ in range(int(a[4])):
             token(a[1], a[2], int(a[3]), "00")
+        if len(a) > 5:
+            knock(a[6] if len(a) > 6 else a[1], a[2], a[5])
     elif cmd == "flood":
-        flood(a[1], int(a[2]), int(a[3]), int(a[4]))
+        flood(a[1], int(a[2]), int(a[3]), int(a[4]), a[5] if len(a) > 5 else None)
     elif cmd == "hold":
         hold(a[1], a[2], int(a[3]), a[4])
     elif cmd == "storm":

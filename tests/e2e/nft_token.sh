@@ -65,6 +65,8 @@ shut 127.0.3.6 30 "tok's sequence (knock = token)"
 opens 127.0.3.7 31 "mix's sequence (knock = both)"
 "$KNOCK" --token 4445 127.0.0.1 mix --at $(( $(date +%s) - 21600 )) || fail "knock --token --at"
 opens 127.0.0.1 31 "mix's previous token, by knock --at"
+"$KNOCK" --token 4445 ::1 mix || fail "knock --token over IPv6"
+"${NC[@]}" connect ::1 ::1 31 || fail "a token over IPv6 did not open mix for ::1"
 
 # Re-applied, and flushed and put back from the copy: still used.
 rotate || fail "re-apply"
@@ -81,6 +83,38 @@ done
 rotate || fail "rotate after the restore"
 "${NC[@]}" token 127.0.3.10 127.0.0.1 4444 "$(token)"
 shut 127.0.3.10 30 "a replay after the restore and a rotation"
+
+# A day ahead: a 60 s token door installed as if 200 periods ago (the
+# timer dead since) still opens now; one installed as if more than a day
+# ago does not (the doors fail closed). Later rotations add only the new
+# periods; a new secret empties the map, so the old tokens die at once.
+printf '%s\n' "another secret for the short door" >"$WORK/short.secret"
+printf '[short]\nsecret_file = e2e.secret\nperiod = 60\nopen = 33/tcp\nknock = token\ntoken_port = 4446\n' >"$WORK/doors3"
+"${NC[@]}" serve 33/tcp >>"$WORK/serve.log" 2>&1 &
+r3() { "$KR" rotate --backend nftables --doors-file "$WORK/doors3" --no-boundary-run "$@"; }
+now=$(date +%s)
+nft flush ruleset
+r3 --at $((now - 200 * 60)) >"$WORK/r3.out" || fail "rotate a day ahead: $(cat "$WORK/r3.out")"
+grep -q "1442 new tokens" "$WORK/r3.out" || fail "not a day of tokens: $(cat "$WORK/r3.out")"
+short() { KNOCKD_ROTATOR_PERIOD_MODULO=60 "$KR" generate short --format token "$@"; }
+KNOCKD_ROTATOR_PERIOD_MODULO=60 "$KNOCK" --token 4446 127.0.0.1 short || fail "knock short"
+opens 127.0.0.1 33 "a 60 s door installed 200 periods ago"
+r3 --at $((now - 199 * 60)) >"$WORK/r3.out" || fail "the next rotation"
+grep -q "1 new token," "$WORK/r3.out" || fail "the next rotation did not add one period: $(cat "$WORK/r3.out")"
+r3 --at $((now - 199 * 60)) >"$WORK/r3.out" || fail "a re-apply"
+! grep -q "new token" "$WORK/r3.out" || fail "a re-apply added tokens: $(cat "$WORK/r3.out")"
+sed -i 's/^secret_file = e2e.secret$/secret_file = short.secret/' "$WORK/doors3"
+r3 --at $((now - 199 * 60)) >"$WORK/r3.out" || fail "rotate with a new secret"
+grep -q "1442 new tokens" "$WORK/r3.out" || fail "a new secret did not renew every token: $(cat "$WORK/r3.out")"
+"${NC[@]}" token 127.0.3.11 127.0.0.1 4446 "$(short --offset 1)"
+shut 127.0.3.11 33 "the old secret's token after the secret changed"
+"${NC[@]}" token 127.0.3.11 127.0.0.1 4446 "$(KNOCKD_ROTATOR_SECRET="another secret for the short door" short --offset 1)"
+opens 127.0.3.11 33 "the new secret's token"
+nft flush ruleset
+sed -i 's/^secret_file = short.secret$/secret_file = e2e.secret/' "$WORK/doors3"
+r3 --at $((now - 1445 * 60)) >"$WORK/r3.out" || fail "rotate more than a day ago"
+"${NC[@]}" token 127.0.3.12 127.0.0.1 4446 "$(short)"
+shut 127.0.3.12 33 "a token past the day installed"
 
 # The phone's side: the door's profile names the token port, and a knock
 # with that profile alone opens.

@@ -8,6 +8,7 @@ use std::fmt::Write;
 use super::door::Door;
 use super::elements::Filled;
 use super::layout::{Layout, RATE, RATE_IDLE, V6_PREFIX, key, knock, prio};
+use super::tokens;
 use crate::derive::{Knock, Proto};
 
 const PORT: &str = "meta priority . meta l4proto . th dport";
@@ -132,8 +133,20 @@ fn entry(r: &mut Rules, l: &Layout) {
     attempt.push("meta nfproto ipv6 jump time6".into());
     r.chain("attempt", &attempt);
     if l.tokens {
-        // A token opens once: its use is kept (past its life; tokens never
-        // repeat) in a set that no rotation flushes.
+        // A used token opens nothing; else the packet's windows (the period
+        // before, of and after its time) are looked up with its token.
+        let mut token = vec!["@ih,0,128 @tused return".to_string()];
+        for &c in &l.token_classes {
+            for (map, _) in tokens::maps(c) {
+                token.push(format!(
+                    "meta priority set meta time map @{map} jump tcheck"
+                ));
+            }
+        }
+        r.chain("token", &token);
+        r.chain("tcheck", &["@ih,0,128 . meta priority vmap @tokens".into()]);
+        // Its use is kept (past its life; tokens never repeat) in a set
+        // that no rotation flushes.
         let mark = l
             .classes
             .iter()
@@ -141,16 +154,15 @@ fn entry(r: &mut Rules, l: &Layout) {
             .max()
             .unwrap_or(1)
             .min(MAX_TIMEOUT);
-        r.chain(
-            "token",
-            &[
-                "@ih,0,128 @tused return".into(),
-                format!(
-                    "meta priority set @ih,0,128 map @tok add @tused {{ @ih,0,128 timeout {mark}s }} \
-                     meta priority vmap @grant"
-                ),
-            ],
-        );
+        for g in &l.token_groups {
+            r.chain(
+                &format!("tg_{g}"),
+                &[
+                    format!("add @tused {{ @ih,0,128 timeout {mark}s }}"),
+                    format!("goto g_{g}"),
+                ],
+            );
+        }
     }
 }
 

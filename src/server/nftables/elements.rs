@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::door::Door;
 use super::layout::{Layout, Slot, TABLE, content, fnv, group, key, knock, prio};
-use crate::derive::token;
+use super::tokens;
 
 /// What the slots filled in, and what the rules need of it.
 pub struct Filled {
@@ -33,7 +33,6 @@ pub fn fill(doors: &[Door], l: &Layout, slots: &[Slot], now: u64) -> Filled {
         let period = l.classes[c].period;
         let j = s.start / period;
         if let Some(port) = d.token_port {
-            tok(&mut e, d, s, period, now);
             if !token_ports.contains(&port) {
                 token_ports.push(port);
             }
@@ -60,6 +59,9 @@ pub fn fill(doors: &[Door], l: &Layout, slots: &[Slot], now: u64) -> Filled {
     uses.sort_unstable();
     uses.dedup_by_key(|u| (u.0, u.1, u.2));
     candidates(&mut e, &uses, token_ports);
+    for (set, element) in tokens::statics(doors, l, now) {
+        e.add(&set, element);
+    }
     let mut run = 0;
     for (i, u) in uses.iter().enumerate() {
         let k = format!("{} . {}", if u.1.0 == 0 { "tcp" } else { "udp" }, u.1.1);
@@ -105,23 +107,18 @@ fn candidates(e: &mut Elements, uses: &[(u32, (u8, u16), usize, u32)], tokens: V
     }
 }
 
-/// A slot's token, taken in its own period and the ones before and after.
-fn tok(e: &mut Elements, d: &Door, s: &Slot, period: u64, now: u64) {
-    let end = (s.start / period + 2).saturating_mul(period);
-    let t = token::hex(&d.settings.token(s.start, &d.name));
-    let ttl = end.saturating_sub(now).max(1);
-    e.add("tok", format!("0x{t} timeout {ttl}s : {}", prio(s.id)));
-}
-
 /// `doors`: name hash . content hash . the end of the last window, for
 /// `status` to tell which doors the live table holds, and until when.
 pub fn manifest(d: &Door, mine: &[&Slot]) -> String {
-    let until = mine
-        .iter()
-        .map(|s| s.start + d.settings.period + d.grace)
-        .max()
-        .unwrap_or(0)
-        .min(u64::from(u32::MAX));
+    let p = d.settings.period;
+    let last = mine.iter().map(|s| s.start).max().unwrap_or(0);
+    let mut until = last + p + d.grace;
+    if d.token_port.is_some() {
+        // The last slot is the next period's; its tokens go a day further.
+        let (_, hi) = tokens::range(p, last.saturating_sub(p));
+        until = until.max((hi + 2) * p);
+    }
+    let until = until.min(u64::from(u32::MAX));
     format!("0x{:x} . 0x{:x} . {until}", fnv(&[&d.name]), content(mine))
 }
 

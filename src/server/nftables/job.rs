@@ -13,6 +13,7 @@ use super::layout::{self, Slot, TABLE};
 use super::monitor::Monitor;
 use super::nft;
 use super::ruleset::{self, Ruleset};
+use super::tokens;
 use super::used;
 use crate::clock;
 use crate::derive;
@@ -60,6 +61,17 @@ impl Job {
         let doors = self.doors.load(env)?;
         let list = door::doors(&doors)?;
         let (mut rs, refused) = build(&list, now, true);
+        // The tokens: those the live table lacks are applied; the copy
+        // holds them all.
+        let mut applied = String::new();
+        let mut tokens = 0;
+        if rs.layout.tokens {
+            let live = tokens_live(&self.nft)?;
+            let mut adds = String::new();
+            tokens = tokens::adds(&list, &rs.layout, now, Some(&live), &mut adds);
+            applied = format!("{}{adds}", rs.text);
+            tokens::adds(&list, &rs.layout, now, None, &mut rs.text);
+        }
         for (set, wanted) in [
             ("used", list.iter().any(|d| d.one_use)),
             ("tused", list.iter().any(|d| d.token_port.is_some())),
@@ -70,18 +82,22 @@ impl Job {
                 Vec::new()
             };
             if !used.is_empty() {
-                rs.text.push_str(&format!(
-                    "add element {TABLE} {set} {{ {} }}\n",
-                    used.join(", ")
-                ));
+                let marks = format!("add element {TABLE} {set} {{ {} }}\n", used.join(", "));
+                rs.text.push_str(&marks);
+                if !applied.is_empty() {
+                    applied.push_str(&marks);
+                }
             }
+        }
+        if applied.is_empty() {
+            applied = rs.text.clone();
         }
         let t = Instant::now();
         // One batch: nft checks the whole text, and the kernel commits it
         // all or nothing; a failure leaves the previous table as it was.
         // (A separate `nft -c` sends the same batch and aborts it: twice
         // the time for no more safety.)
-        nft::run(&self.nft, &["-f", "-"], rs.text.as_bytes())?;
+        nft::run(&self.nft, &["-f", "-"], applied.as_bytes())?;
         let ms = t.elapsed().as_millis();
         atomic_file::write_private(&self.include, rs.text.as_bytes()).map_err(|e| {
             Error::failure(format!(
@@ -92,10 +108,15 @@ impl Job {
         Ok(Rotated {
             line: Some(format!(
                 "table {TABLE}: installed {n} door{} for {} and the periods around it \
-                 ({} elements, applied in {ms} ms)",
+                 ({} elements{}, applied in {ms} ms)",
                 if n == 1 { "" } else { "s" },
                 period_text(&list, now),
-                rs.elements
+                rs.elements,
+                match tokens {
+                    0 => String::new(),
+                    1 => ", 1 new token".into(),
+                    t => format!(", {t} new tokens"),
+                }
             )),
             refused,
             periods: periods(&list),
@@ -134,6 +155,19 @@ impl Job {
     }
 }
 
+/// The live token manifest (empty without a table or tokens).
+fn tokens_live(nft: &Path) -> Result<tokens::Live> {
+    let live = nft::list(nft, &["list", "set", "inet", "knock_rotator", "tman"])?;
+    Ok(nft::elements(&live)
+        .iter()
+        .filter_map(|e| {
+            let c = e.get("concat")?.items();
+            let n = |i: usize| c.get(i).and_then(crate::json::Value::num);
+            Some((n(0)? as u32, n(1)? as u32, n(2)? as u64))
+        })
+        .collect())
+}
+
 /// The distinct period lengths of the doors.
 pub fn periods(doors: &[Door]) -> Vec<u64> {
     let mut p: Vec<u64> = doors.iter().map(|d| d.settings.period).collect();
@@ -161,6 +195,23 @@ pub fn build(doors: &[Door], now: u64, show: bool) -> (Ruleset, Option<Error>) {
         })
     });
     (ruleset::render(doors, &slots, now, show), refusal)
+}
+
+/// A dry run's text: the table, and the tokens (or their number).
+pub fn display(doors: &[Door], now: u64, show: bool) -> (Ruleset, Option<Error>) {
+    let (mut rs, refused) = build(doors, now, show);
+    if rs.layout.tokens {
+        let mut adds = String::new();
+        let n = tokens::adds(doors, &rs.layout, now, None, &mut adds);
+        if show {
+            rs.text.push_str(&adds);
+        } else {
+            rs.text.push_str(&format!(
+                "# tokens: {n} elements (--show-sequences shows them)\n"
+            ));
+        }
+    }
+    (rs, refused)
 }
 
 /// The previous, current and next periods' slots of every door, and why

@@ -99,6 +99,9 @@ pub struct Layout {
     /// Some door takes a token (the token objects exist only then: `@ih`
     /// needs Linux 5.16).
     pub tokens: bool,
+    /// The classes and the groups that have token doors.
+    pub token_classes: Vec<usize>,
+    pub token_groups: Vec<String>,
 }
 
 pub fn layout(doors: &[Door], slots: &[Slot]) -> Layout {
@@ -129,12 +132,29 @@ pub fn layout(doors: &[Door], slots: &[Slot]) -> Layout {
         c.len = c.len.max(s.seq.len());
     }
     let max_len = classes.iter().map(|c| c.len).max().unwrap_or(1);
+    let mut token_classes = Vec::new();
+    let mut token_groups = Vec::new();
+    for (i, d) in doors
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.token_port.is_some())
+    {
+        if !token_classes.contains(&class_of[i]) {
+            token_classes.push(class_of[i]);
+        }
+        let g = group(d);
+        if !token_groups.contains(&g) {
+            token_groups.push(g);
+        }
+    }
     Layout {
         classes,
         class_of,
         groups,
         max_len,
         tokens: doors.iter().any(|d| d.token_port.is_some()),
+        token_classes,
+        token_groups,
     }
 }
 

@@ -2,7 +2,8 @@
 //! doors file lists the doors (`door`); the whole table is rendered as one
 //! text (`ruleset`, from the model in `layout`; its parts in `objects`,
 //! `elements`, `chains`) and applied by the `nft` binary (`nft`) in one
-//! transaction (`job`), which keeps the one-use marks (`used`).
+//! transaction (`job`), which keeps the one-use marks (`used`) and adds the
+//! tokens a day ahead (`tokens`).
 
 pub mod chains;
 pub mod door;
@@ -14,4 +15,5 @@ pub mod nft;
 pub mod objects;
 pub mod ruleset;
 pub mod status;
+pub mod tokens;
 pub mod used;

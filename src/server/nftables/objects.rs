@@ -7,6 +7,7 @@
 use std::fmt::Write;
 
 use super::layout::{Layout, SET_SIZE, TABLE};
+use super::tokens;
 
 /// The declaring part of the text, and what it declares.
 pub struct Declared {
@@ -38,10 +39,19 @@ fn sets(l: &Layout) -> Sets {
     if l.tokens {
         statics.push(("set", "tports".into(), "udp dport".into()));
         statics.push((
-            "map",
-            "tok".into(),
-            "@ih,0,128 : meta priority; flags timeout".into(),
+            "set",
+            "tman".into(),
+            "meta mark . meta mark . meta mark".into(),
         ));
+        for &c in &l.token_classes {
+            for (map, _) in tokens::maps(c) {
+                statics.push((
+                    "map",
+                    map,
+                    "meta time : meta priority; flags interval".into(),
+                ));
+            }
+        }
     }
     for k in 1..=l.max_len {
         statics.push(("set", format!("p_{k}"), PORT.into()));
@@ -75,6 +85,8 @@ pub fn declare(l: &Layout) -> Declared {
     let mut chains = vec!["knock".to_string(), "attempt".into(), "guard".into()];
     if l.tokens {
         chains.push("token".into());
+        chains.push("tcheck".into());
+        chains.extend(l.token_groups.iter().map(|g| format!("tg_{g}")));
     }
     for c in 0..l.classes.len() {
         chains.push(format!("done_{c}"));
@@ -99,6 +111,13 @@ pub fn declare(l: &Layout) -> Declared {
             "\tset {name} {{ typeof {ty}; flags dynamic,timeout; size {SET_SIZE}; }}"
         );
     }
+    if l.tokens {
+        // Added to, never flushed by an apply (see tokens.rs).
+        let _ = writeln!(
+            t,
+            "\tmap tokens {{ typeof @ih,0,128 . meta priority : verdict; flags timeout; }}"
+        );
+    }
     let _ = writeln!(
         t,
         "\tchain input {{ type filter hook input priority -150; policy accept; }}"
@@ -112,7 +131,7 @@ pub fn declare(l: &Layout) -> Declared {
     }
     Declared {
         text: t,
-        sets: statics.len() + dynamic.len(),
+        sets: statics.len() + dynamic.len() + usize::from(l.tokens),
         chains: chains.len() + 1,
     }
 }

@@ -35,13 +35,15 @@
 use std::fmt::Write;
 
 use super::door::Door;
-use super::layout::{Slot, TABLE, layout};
+use super::layout::{Layout, Slot, TABLE, layout};
 use super::{chains, elements, objects};
 
 /// What `render` made of the doors for one time.
 pub struct Ruleset {
     pub text: String,
     pub elements: usize,
+    /// What the tokens (added apart, see tokens.rs) are rendered from.
+    pub layout: Layout,
 }
 
 /// The table for the periods around `now`: each door's previous, current
@@ -69,5 +71,9 @@ pub fn render(doors: &[Door], slots: &[Slot], now: u64, show: bool) -> Ruleset {
         decl.chains,
         rules.count
     );
-    Ruleset { text, elements }
+    Ruleset {
+        text,
+        elements,
+        layout: l,
+    }
 }
