@@ -75,8 +75,11 @@ impl Plan {
         Ok((at(clock::now_ms()?)?, wait))
     }
 
-    /// The token a `Token` plan sends now.
-    fn token(&self) -> Result<[u8; token::LEN]> {
+    /// The token a `Token` plan sends in round `round`: the period's, then
+    /// (a retry: the first may have been used, by us or by someone who
+    /// raced it) the next period's, then the previous one's; the server
+    /// takes each of the three once.
+    fn token(&self, round: u64) -> Result<[u8; token::LEN]> {
         let Plan::Token {
             settings,
             service,
@@ -87,7 +90,12 @@ impl Plan {
         else {
             return Ok([0; token::LEN]);
         };
-        let offset = offset.unwrap_or(0);
+        let shift = match round {
+            1 => 0,
+            2 => 1,
+            _ => -1,
+        };
+        let offset = offset.unwrap_or(0).saturating_add(shift);
         let start = derive::period_start(clock::now_or(*at)?, settings.period, offset)
             .ok_or_else(|| cli::offset_out_of_range(offset))?;
         Ok(settings.token(start, &derive::rotator_name(service)))
@@ -103,7 +111,7 @@ impl Plan {
             // A retry sends two flush knocks before each of (up to) two sequences.
             let flush = if round > 1 { 4 } else { 0 };
             if let Plan::Token { port, .. } = self {
-                knocker.send_token(*port, &self.token()?)?;
+                knocker.send_token(*port, &self.token(round)?)?;
             }
             let (sequences, waited) = self.round(o.delay, flush)?;
             if waited > 0 && o.verbose {

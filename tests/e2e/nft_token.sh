@@ -11,14 +11,15 @@ NC=(python3 "$(dirname "$LIB")/nft_client.py")
 printf '%s\n' "$KNOCKD_ROTATOR_SECRET" >"$WORK/e2e.secret"
 {
     printf '[tok]\nsecret_file = e2e.secret\nopen = 30/tcp\nknock = token\ntoken_port = 4444\n\n'
-    printf '[mix]\nsecret_file = e2e.secret\nopen = 31/tcp\nknock = both\ntoken_port = 4445\n'
+    printf '[mix]\nsecret_file = e2e.secret\nopen = 31/tcp\nknock = both\ntoken_port = 4445\n\n'
+    printf '[retry]\nsecret_file = e2e.secret\nopen = 34/tcp\nknock = token\ntoken_port = 4447\n'
 } >"$WORK/doors"
 rotate() { "$KR" rotate --backend nftables --doors-file "$WORK/doors" --no-boundary-run -q "$@"; }
 opens() { "${NC[@]}" connect "$1" 127.0.0.1 "$2" || fail "$3: $1 cannot connect to port $2"; }
 shut() { ! "${NC[@]}" connect "$1" 127.0.0.1 "$2" || fail "$3: $1 connected to port $2"; }
 token() { "$KR" generate tok --format token "$@"; }
-for i in $(seq 1 12); do ip addr add "127.0.3.$i/32" dev lo; done
-"${NC[@]}" serve 30/tcp 31/tcp >"$WORK/serve.log" 2>&1 &
+for i in $(seq 1 13); do ip addr add "127.0.3.$i/32" dev lo; done
+"${NC[@]}" serve 30/tcp 31/tcp 34/tcp >"$WORK/serve.log" 2>&1 &
 wait_for "the echo servers" 5 grep -qs serving "$WORK/serve.log"
 rotate 2>"$WORK/rotate.err" || fail "rotate: $(cat "$WORK/rotate.err")"
 # Too close to a boundary, the test would cross into the next period.
@@ -67,6 +68,13 @@ opens 127.0.3.7 31 "mix's sequence (knock = both)"
 opens 127.0.0.1 31 "mix's previous token, by knock --at"
 "$KNOCK" --token 4445 ::1 mix || fail "knock --token over IPv6"
 "${NC[@]}" connect ::1 ::1 31 || fail "a token over IPv6 did not open mix for ::1"
+# Someone raced our token: knock --check's retry sends the next period's.
+"${NC[@]}" token 127.0.3.13 127.0.0.1 4447 "$("$KR" generate retry --format token)"
+opens 127.0.3.13 34 "the racer"
+"$KNOCK" -v --token 4447 127.0.0.1 retry --check 34 --check-timeout 500 >"$WORK/retry.out" ||
+    fail "knock --check after a raced token: $(cat "$WORK/retry.out")"
+grep -q "still closed; knocking again (2/3)" "$WORK/retry.out" || fail "no retry: $(cat "$WORK/retry.out")"
+[ "$(grep -c "sending the token" "$WORK/retry.out")" = 2 ] || fail "not two tokens: $(cat "$WORK/retry.out")"
 
 # Re-applied, and flushed and put back from the copy: still used.
 rotate || fail "re-apply"

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::door::Door;
 use super::elements::Filled;
-use super::layout::{Layout, RATE, RATE_IDLE, V6_PREFIX, key, knock, prio};
+use super::layout::{Layout, RATE_IDLE, V6_PREFIX, key, knock, prio, rate};
 use super::tokens;
 use crate::derive::{Knock, Proto};
 
@@ -111,9 +111,10 @@ fn entry(r: &mut Rules, l: &Layout) {
     // Only packets to a port some slot or token uses are knocks; each
     // source's are limited (a full rate set lets no new source in: it
     // fails closed, for as long as its entries stay busy).
-    let rate = |f: &str, key: &str| {
+    let limit = |f: &str, key: &str| {
         format!(
-            "meta nfproto ipv{f} update @rate{f} {{ {key} timeout {RATE_IDLE}s {RATE} }} goto attempt"
+            "meta nfproto ipv{f} update @rate{f} {{ {key} timeout {RATE_IDLE}s {} }} goto attempt",
+            rate(l.max_len)
         )
     };
     r.chain(
@@ -121,8 +122,8 @@ fn entry(r: &mut Rules, l: &Layout) {
         &[
             "meta l4proto tcp tcp flags & (fin|syn|rst|ack) != syn return".into(),
             "meta l4proto . th dport != @kp return".into(),
-            rate("4", "ip saddr"),
-            rate("6", &format!("ip6 saddr & {V6_PREFIX}")),
+            limit("4", "ip saddr"),
+            limit("6", &format!("ip6 saddr & {V6_PREFIX}")),
         ],
     );
     let mut attempt = Vec::new();

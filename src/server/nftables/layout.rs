@@ -13,10 +13,16 @@ pub const SET_SIZE: u32 = 65_535;
 /// Keys of the period windows sit above every slot id.
 pub const KEY_BASE: u32 = 0xfe00_0000;
 /// Knock packets (sequence steps and tokens) a source may send: a burst
-/// that covers a knock of the longest sequences, its neighbour period's
-/// and the retries of `--check`, refilled at this rate. A source sending
-/// faster has its excess ignored (it neither opens nor resets anything).
-pub const RATE: &str = "limit rate 16/second burst 64 packets";
+/// that covers a knock of the longest sequence, its neighbour period's
+/// and a retry of `--check` 3 s later, refilled at 16 a second. A source
+/// sending faster has its excess ignored (it neither opens nor resets
+/// anything).
+pub fn rate(max_len: usize) -> String {
+    format!(
+        "limit rate 16/second burst {} packets",
+        (4 * max_len).max(64)
+    )
+}
 /// A source is forgotten this long after its last knock packet: a flood of
 /// spoofed sources that fills the rate sets locks newcomers out only while
 /// it lasts and for this long after.

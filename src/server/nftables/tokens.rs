@@ -112,9 +112,9 @@ pub fn statics(doors: &[Door], l: &Layout, now: u64) -> Vec<(String, String)> {
 pub type Live = Vec<(u32, u32, u64)>;
 
 /// `add element` lines for the tokens to install at `now`: all of them
-/// (`live` None: the copy for the host firewall, or a table without
-/// them), or those the live table lacks; and whether the map must be
-/// emptied first. The number of tokens.
+/// (`live` None: the copy for the host firewall, or a dry run), or those
+/// the live table lacks, after a `flush` of the map when a door changed
+/// or left. The number of tokens added.
 pub fn adds(doors: &[Door], l: &Layout, now: u64, live: Option<&Live>, text: &mut String) -> usize {
     let mine: Vec<(usize, &Door)> = doors
         .iter()
