@@ -20,6 +20,20 @@ fn bin() -> String {
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_knock-rotator").into())
 }
 
+/// `rotate --backend nftables` of the doors file `file`, with `extra`.
+fn install(file: &str, extra: &[&str]) -> (Duration, String) {
+    let mut args = vec![
+        "rotate",
+        "--backend",
+        "nftables",
+        "--doors-file",
+        file,
+        "--no-boundary-run",
+    ];
+    args.extend_from_slice(extra);
+    run(&args, &[])
+}
+
 fn run(args: &[&str], env: &[(&str, &str)]) -> (Duration, String) {
     let t = Instant::now();
     let out = Command::new(bin())
@@ -63,17 +77,8 @@ pub fn inner() {
     for n in [1, 100, 1000] {
         let file = doors(n);
         sh("nft flush ruleset");
-        let args = [
-            "rotate",
-            "--backend",
-            "nftables",
-            "--doors-file",
-            &file,
-            "--no-boundary-run",
-            "-q",
-        ];
-        let (first, _) = run(&args, &[]);
-        let (again, _) = run(&args, &[]);
+        let (first, _) = install(&file, &["-q"]);
+        let (again, _) = install(&file, &["-q"]);
         let (status, _) = run(
             &["status", "--backend", "nftables", "--doors-file", &file],
             &[],
@@ -142,21 +147,7 @@ fn day_of_tokens(dir: &std::path::Path) {
         .unwrap()
         .as_secs();
     let at = |t: u64| t.to_string();
-    let rotate = |t: u64| {
-        run(
-            &[
-                "rotate",
-                "--backend",
-                "nftables",
-                "--doors-file",
-                &file,
-                "--no-boundary-run",
-                "--at",
-                &at(t),
-            ],
-            &[],
-        )
-    };
+    let rotate = |t: u64| install(&file, &["--at", &at(t)]);
     let before = kernel_kib();
     let (first, out) = rotate(now);
     let after = kernel_kib();
@@ -202,18 +193,7 @@ fn day_of_tokens(dir: &std::path::Path) {
     .unwrap();
     std::fs::set_permissions(&few, std::fs::Permissions::from_mode(0o600)).unwrap();
     let few = few.to_string_lossy();
-    run(
-        &[
-            "rotate",
-            "--backend",
-            "nftables",
-            "--doors-file",
-            &few,
-            "--no-boundary-run",
-            "-q",
-        ],
-        &[],
-    );
+    install(&few, &["-q"]);
     let six = wrong_tokens();
     println!(
         "  {day:.2} us per wrong token at the token port with the day installed, {six:.2} us with 6 h periods (6 tokens a door); 400 sources, best of 3 x 20000"
@@ -346,18 +326,7 @@ fn latency(doors1: &str) {
         "kill $(cat {}); PATH=$PATH:/usr/sbin:/sbin; iptables -F INPUT",
         pid.display()
     ));
-    let _ = run(
-        &[
-            "rotate",
-            "--backend",
-            "nftables",
-            "--doors-file",
-            doors1,
-            "--no-boundary-run",
-            "-q",
-        ],
-        &[],
-    );
+    let _ = install(doors1, &["-q"]);
     // Each try starts afresh: the allowed sources, the source's rate limit
     // (30 knocks in a row would exceed it) and, for tokens, the used ones.
     let reset = "for s in rate4 tused $(nft list table inet knock_rotator | sed -n 's/.*set \\(a4_[0-9a-f]*\\).*/\\1/p'); do nft flush set inet knock_rotator $s 2>/dev/null; done; true";
@@ -370,19 +339,7 @@ fn latency(doors1: &str) {
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let file = tokens.to_string_lossy();
-    let _ = run(
-        &[
-            "rotate",
-            "--backend",
-            "nftables",
-            "--doors-file",
-            &file,
-            "--no-boundary-run",
-            "-q",
-        ],
-        &[],
-    );
+    install(&tokens.to_string_lossy(), &["-q"]);
     let t = time_to_open(reset, &["knock", "--token", "4444", "127.0.0.1", "d0"]);
     for (label, v) in [
         ("knockd 0.8 + iptables start_command", &k),

@@ -34,6 +34,19 @@ private_runtime_dir() {
     mkdir -p /run/knock-rotator && mount -t tmpfs -o mode=0700 tmpfs /run/knock-rotator
 }
 
+# The nftables tests' common part: a private runtime directory, the packet
+# client (NC, nft_client.py), the secret in e2e.secret, `rotate` of
+# $WORK/doors, and `opens`/`shut` SRC PORT WHAT [DST]: SRC can (cannot)
+# connect to PORT of DST (127.0.0.1).
+nft_setup() {
+    private_runtime_dir
+    NC=(python3 "$(dirname "$LIB")/nft_client.py")
+    printf '%s\n' "$KNOCKD_ROTATOR_SECRET" >"$WORK/e2e.secret"
+}
+rotate() { "$KR" rotate --backend nftables --doors-file "$WORK/doors" --no-boundary-run -q "$@"; }
+opens() { "${NC[@]}" connect "$1" "${4:-127.0.0.1}" "$2" || fail "$3: $1 cannot connect to port $2"; }
+shut() { ! "${NC[@]}" connect "$1" "${4:-127.0.0.1}" "$2" || fail "$3: $1 connected to port $2"; }
+
 # Drop every packet to high ports on lo, as a knock-protected host does
 # (knockd still sees them: it captures before the firewall).
 drop_knock_ports() {

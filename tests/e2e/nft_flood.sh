@@ -5,16 +5,11 @@
 # sources already in it keep working, and 10 s after the flood everyone
 # gets in again.
 source "$LIB"
-private_runtime_dir
-NC=(python3 "$(dirname "$LIB")/nft_client.py")
-printf '%s\n' "$KNOCKD_ROTATOR_SECRET" >"$WORK/e2e.secret"
+nft_setup
 {
     printf '[ssh]\nsecret_file = e2e.secret\nopen = 30/tcp\nknock = both\ntoken_port = 4444\n\n'
     printf '[web]\nsecret_file = e2e.secret\nopen = 31/tcp\n'
 } >"$WORK/doors"
-rotate() { "$KR" rotate --backend nftables --doors-file "$WORK/doors" --no-boundary-run -q "$@"; }
-opens() { "${NC[@]}" connect "$1" "${4:-127.0.0.1}" "$2" || fail "$3: $1 cannot connect to port $2"; }
-shut() { ! "${NC[@]}" connect "$1" "${4:-127.0.0.1}" "$2" || fail "$3: $1 connected to port $2"; }
 rate4() { nft -j list set inet knock_rotator rate4 | python3 -c 'import json,sys; print(len(next(o["set"] for o in json.load(sys.stdin)["nftables"] if "set" in o).get("elem", [])))'; }
 for i in 1 2 3 4; do ip addr add "127.0.5.$i/32" dev lo; done
 for a in 2001:db8::1 2001:db8::2 2001:db8:0:1::1; do ip addr add "$a/128" dev lo nodad; done

@@ -5,16 +5,11 @@
 # stays used after a rotation, a re-apply, and the whole ruleset flushed
 # and put back from our copy, as a host firewall's restart does.
 source "$LIB"
-private_runtime_dir
-NC=(python3 "$(dirname "$LIB")/nft_client.py")
-printf '%s\n' "$KNOCKD_ROTATOR_SECRET" >"$WORK/e2e.secret"
+nft_setup
 {
     printf '[once]\nsecret_file = e2e.secret\nopen = 30/tcp\nopen_for = 60\none_use = yes\n\n'
     printf '[many]\nsecret_file = e2e.secret\nopen = 31/tcp\nopen_for = 60\n'
 } >"$WORK/doors"
-rotate() { "$KR" rotate --backend nftables --doors-file "$WORK/doors" --no-boundary-run -q "$@"; }
-opens() { "${NC[@]}" connect "$1" 127.0.0.1 "$2" || fail "$3: $1 cannot connect to port $2"; }
-shut() { ! "${NC[@]}" connect "$1" 127.0.0.1 "$2" || fail "$3: $1 connected to port $2"; }
 for i in 1 2 3 4 5 6; do ip addr add "127.0.3.$i/32" dev lo; done
 "${NC[@]}" serve 30/tcp 31/tcp >"$WORK/serve.log" 2>&1 &
 wait_for "the echo servers" 5 grep -qs serving "$WORK/serve.log"

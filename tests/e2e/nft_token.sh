@@ -6,17 +6,12 @@
 # re-apply and after the whole ruleset is flushed and put back from our
 # copy. `knock = both` takes the sequence too; `token` alone does not.
 source "$LIB"
-private_runtime_dir
-NC=(python3 "$(dirname "$LIB")/nft_client.py")
-printf '%s\n' "$KNOCKD_ROTATOR_SECRET" >"$WORK/e2e.secret"
+nft_setup
 {
     printf '[tok]\nsecret_file = e2e.secret\nopen = 30/tcp\nknock = token\ntoken_port = 4444\n\n'
     printf '[mix]\nsecret_file = e2e.secret\nopen = 31/tcp\nknock = both\ntoken_port = 4445\n\n'
     printf '[retry]\nsecret_file = e2e.secret\nopen = 34/tcp\nknock = token\ntoken_port = 4447\n'
 } >"$WORK/doors"
-rotate() { "$KR" rotate --backend nftables --doors-file "$WORK/doors" --no-boundary-run -q "$@"; }
-opens() { "${NC[@]}" connect "$1" 127.0.0.1 "$2" || fail "$3: $1 cannot connect to port $2"; }
-shut() { ! "${NC[@]}" connect "$1" 127.0.0.1 "$2" || fail "$3: $1 connected to port $2"; }
 token() { "$KR" generate tok --format token "$@"; }
 for i in $(seq 1 13); do ip addr add "127.0.3.$i/32" dev lo; done
 "${NC[@]}" serve 30/tcp 31/tcp 34/tcp >"$WORK/serve.log" 2>&1 &
