@@ -99,8 +99,8 @@ pub fn rules(doors: &[Door], l: &Layout, filled: &Filled) -> Rules {
 /// its source's limit, is an attempt (a token, or a step of a sequence).
 fn entry(r: &mut Rules, l: &Layout) {
     // Knocks are new packets: a plain SYN or a UDP datagram. Every new
-    // packet is looked at (the `first` lookups are the filter); only new
-    // connections to protected ports meet the gate.
+    // packet is looked at (`kp` is the filter); only new connections to
+    // protected ports meet the gate.
     r.chain(
         "input",
         &[
