@@ -155,6 +155,26 @@ env -i "HOME=$HOME" PATH=/usr/bin:/bin sftp -q -F "$WORK/ssh_config" -b "$WORK/b
 cmp "$WORK/big" "$WORK/big.sftp" || fail "sftp changed the file"
 no_relay_left
 
+# The Termux:Widget tap: `import --shortcut ssh` writes ~/.shortcuts/door,
+# which runs `ssh door` with ssh's own ~/.ssh/config and nothing but HOME
+# and PATH; it knocks and logs in. (ssh takes ~ from the password file:
+# this namespace's copy gives root the test's HOME.)
+sed "s|^root:\([^:]*:[^:]*:[^:]*:[^:]*\):[^:]*:|root:\1:$HOME:|" /etc/passwd >"$WORK/passwd"
+mount --bind "$WORK/passwd" /etc/passwd
+mkdir -p -m 700 "$HOME/.ssh"
+install -m 600 "$WORK/ssh_config" "$HOME/.ssh/config"
+"$KR" import --replace --shortcut ssh <"$WORK/profile.txt" >/dev/null || fail "import --shortcut ssh"
+close_door
+c0=$(connections)
+set +e
+env -i "HOME=$HOME" PATH=/usr/bin:/bin "$HOME/.shortcuts/door" </dev/null >"$WORK/tap" 2>&1; rc=$?
+set -e
+[ $rc = 0 ] || fail "the ssh shortcut: exit $rc: $(cat "$WORK/tap"); $(tail -n 8 "$WORK/sshd.log")"
+[ "$(($(connections) - c0))" = 1 ] || fail "the ssh shortcut made no sshd connection: $(tail -n 5 "$WORK/sshd.log")"
+grep -qx 127.0.0.1 "$WORK/opened.ssh_ROTATOR" || fail "the ssh shortcut did not knock"
+no_relay_left
+umount /etc/passwd
+
 # ssh -G and a session over a ControlMaster send no knock.
 k0=$(knocks_seen)
 "${SSH[@]}" -G door >/dev/null
