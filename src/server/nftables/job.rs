@@ -60,18 +60,19 @@ impl Job {
     fn install(&self, env: &Result<Settings>, now: u64) -> Result<Rotated> {
         let doors = self.doors.load(env)?;
         let list = door::doors(&doors)?;
-        let (mut rs, refused) = build(&list, now, true);
-        // The tokens: those the live table lacks are applied; the copy
-        // holds them all.
-        let mut applied = String::new();
-        let mut tokens = 0;
+        let (rs, refused) = build(&list, now, true);
+        // The tokens: those the live table lacks are applied; the copy for
+        // the host firewall holds them all. The one-use marks go into both.
+        let (mut live_adds, mut all_adds, mut tokens) = (String::new(), String::new(), 0);
         if rs.layout.tokens {
-            let live = tokens_live(&self.nft)?;
-            let mut adds = String::new();
-            tokens = tokens::adds(&list, &rs.layout, now, Some(&live), &mut adds);
-            applied = format!("{}{adds}", rs.text);
-            tokens::adds(&list, &rs.layout, now, None, &mut rs.text);
+            let live = nft::triples(&nft::list(
+                &self.nft,
+                &["list", "set", "inet", "knock_rotator", "tman"],
+            )?);
+            tokens = tokens::adds(&list, &rs.layout, now, Some(&live), &mut live_adds);
+            tokens::adds(&list, &rs.layout, now, None, &mut all_adds);
         }
+        let mut marks = String::new();
         for (set, wanted) in [
             ("used", list.iter().any(|d| d.one_use)),
             ("tused", list.iter().any(|d| d.token_port.is_some())),
@@ -82,16 +83,14 @@ impl Job {
                 Vec::new()
             };
             if !used.is_empty() {
-                let marks = format!("add element {TABLE} {set} {{ {} }}\n", used.join(", "));
-                rs.text.push_str(&marks);
-                if !applied.is_empty() {
-                    applied.push_str(&marks);
-                }
+                marks.push_str(&format!(
+                    "add element {TABLE} {set} {{ {} }}\n",
+                    used.join(", ")
+                ));
             }
         }
-        if applied.is_empty() {
-            applied = rs.text.clone();
-        }
+        let applied = format!("{}{live_adds}{marks}", rs.text);
+        let copy = format!("{}{all_adds}{marks}", rs.text);
         let t = Instant::now();
         // One batch: nft checks the whole text, and the kernel commits it
         // all or nothing; a failure leaves the previous table as it was.
@@ -99,7 +98,7 @@ impl Job {
         // the time for no more safety.)
         nft::run(&self.nft, &["-f", "-"], applied.as_bytes())?;
         let ms = t.elapsed().as_millis();
-        atomic_file::write_private(&self.include, rs.text.as_bytes()).map_err(|e| {
+        atomic_file::write_private(&self.include, copy.as_bytes()).map_err(|e| {
             Error::failure(format!(
                 "the table is installed, but the copy for the host firewall's include is not: {e}"
             ))
@@ -153,19 +152,6 @@ impl Job {
             format!("table {TABLE}: removed; the host firewall is as it was")
         })
     }
-}
-
-/// The live token manifest (empty without a table or tokens).
-fn tokens_live(nft: &Path) -> Result<tokens::Live> {
-    let live = nft::list(nft, &["list", "set", "inet", "knock_rotator", "tman"])?;
-    Ok(nft::elements(&live)
-        .iter()
-        .filter_map(|e| {
-            let c = e.get("concat")?.items();
-            let n = |i: usize| c.get(i).and_then(crate::json::Value::num);
-            Some((n(0)? as u32, n(1)? as u32, n(2)? as u64))
-        })
-        .collect())
 }
 
 /// The distinct period lengths of the doors.

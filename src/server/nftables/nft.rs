@@ -126,6 +126,18 @@ pub fn elements(v: &Option<Value>) -> &[Value] {
         .unwrap_or(&[])
 }
 
+/// The elements of a manifest set (`doors`, `tman`): three numbers each.
+pub fn triples(v: &Option<Value>) -> Vec<(u32, u32, u64)> {
+    elements(v)
+        .iter()
+        .filter_map(|e| {
+            let c = e.get("concat")?.items();
+            let n = |i: usize| c.get(i).and_then(Value::num);
+            Some((n(0)? as u32, n(1)? as u32, n(2)? as u64))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,14 +56,7 @@ pub fn report(nft: &Path, doors: &[Door], now: u64) -> Result<Report> {
     let live = nft::list(nft, &["list", "set", "inet", "knock_rotator", "doors"])?;
     let installed = live.is_some();
     // name hash -> (content hash, until)
-    let lines: Vec<(u32, u32, u64)> = nft::elements(&live)
-        .iter()
-        .filter_map(|e| {
-            let c = e.get("concat")?.items();
-            let n = |i: usize| c.get(i).and_then(Value::num);
-            Some((n(0)? as u32, n(1)? as u32, n(2)? as u64))
-        })
-        .collect();
+    let lines = nft::triples(&live);
     let content = |slots: &[Slot], i: usize, d: &Door| {
         let mine: Vec<&Slot> = slots.iter().filter(|s| s.door == i).collect();
         manifest(d, &mine)
