@@ -111,9 +111,7 @@ fn door<'a>(
     };
     let open = parse_open(&open_text).map_err(|why| bad(open_line, "open", &why))?;
     for k in &open {
-        if settings.ports.contains(u32::from(k.port))
-            && proto_for(k.port, settings.proto_modulo) == k.proto
-        {
+        if drawn(settings, k) {
             return Err(bad(
                 open_line,
                 "open",
@@ -195,9 +193,7 @@ fn knock(at: &At, bad: &Bad, settings: &Settings, open: &[Knock]) -> Result<(boo
                 port: p,
                 proto: Proto::Udp,
             };
-            if settings.ports.contains(u32::from(p))
-                && proto_for(p, settings.proto_modulo) == Proto::Udp
-            {
+            if drawn(settings, &knock) {
                 return Err(bad(
                     line,
                     "token_port",
@@ -226,6 +222,12 @@ pub fn client_token_port(section: &Section) -> Option<String> {
     let knock = section.get("knock").map(|e| e.text().trim().to_string());
     let port = section.get("token_port")?.text().trim().to_string();
     (knock.as_deref() != Some("sequence")).then_some(port)
+}
+
+/// A knock of the door's own sequences could be `k`.
+fn drawn(settings: &Settings, k: &Knock) -> bool {
+    settings.ports.contains(u32::from(k.port))
+        && proto_for(k.port, settings.proto_modulo) == k.proto
 }
 
 fn yes_no(v: &str) -> Option<bool> {
