@@ -195,14 +195,15 @@ impl Settings {
             .map_or(Origin::Default, |(_, o)| o.clone())
     }
 
+    /// The single-packet knock's tokens (`.token(period_start, name)`,
+    /// `name` with its suffix), the HMAC keyed once for many periods.
+    pub fn token_key(&self) -> derive::token::Keyed {
+        derive::token::Keyed::new(self.secret.expose())
+    }
+
     /// The sequence of door `name` (with its suffix) in the period starting
     /// at `period_start`; an error naming the period and the fix when it
     /// draws v3's port 65536.
-    /// The single-packet knock's token for `name` (with its suffix).
-    pub fn token(&self, period_start: u64, name: &[u8]) -> [u8; derive::token::LEN] {
-        derive::token::token(self.secret.expose(), period_start, name)
-    }
-
     pub fn derive(&self, period_start: u64, name: &[u8]) -> Result<Vec<derive::Knock>> {
         derive::derive(&self.scheme(), period_start, name).map_err(|derive::Port65536| {
             let ports = &self.ports_name;

@@ -123,7 +123,9 @@ fn run(ctx: &Ctx, o: Options) -> Result<()> {
     let sep = match o.format {
         Format::Plain => " ",
         Format::Knockd => ",",
-        Format::Token => return cli::out(&(token::hex(&settings.token(start, &name)) + "\n")),
+        Format::Token => {
+            return cli::out(&(token::hex(&settings.token_key().token(start, &name)) + "\n"));
+        }
     };
     let seq = settings.derive(start, &name)?;
     cli::out(&(derive::join(&seq, sep) + "\n"))

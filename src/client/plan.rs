@@ -98,7 +98,9 @@ impl Plan {
         let offset = offset.unwrap_or(0).saturating_add(shift);
         let start = derive::period_start(clock::now_or(*at)?, settings.period, offset)
             .ok_or_else(|| cli::offset_out_of_range(offset))?;
-        Ok(settings.token(start, &derive::rotator_name(service)))
+        Ok(settings
+            .token_key()
+            .token(start, &derive::rotator_name(service)))
     }
 
     /// Knock, and with `--check` (or `--proxy`) look whether the port opened;

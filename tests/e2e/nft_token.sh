@@ -13,7 +13,7 @@ nft_setup
     printf '[retry]\nsecret_file = e2e.secret\nopen = 34/tcp\nknock = token\ntoken_port = 4447\n'
 } >"$WORK/doors"
 token() { "$KR" generate tok --format token "$@"; }
-for i in $(seq 1 13); do ip addr add "127.0.3.$i/32" dev lo; done
+for i in $(seq 1 16); do ip addr add "127.0.3.$i/32" dev lo; done
 "${NC[@]}" serve 30/tcp 31/tcp 34/tcp >"$WORK/serve.log" 2>&1 &
 wait_for "the echo servers" 5 grep -qs serving "$WORK/serve.log"
 rotate 2>"$WORK/rotate.err" || fail "rotate: $(cat "$WORK/rotate.err")"
@@ -41,10 +41,15 @@ shut 127.0.3.2 30 "15 bytes of a good token"
 shut 127.0.3.2 30 "a token two periods ahead"
 "${NC[@]}" token 127.0.3.2 127.0.0.1 4444 "$(token --offset -2)"
 shut 127.0.3.2 30 "a token two periods old"
-# The token of another door opens that door's ports only.
-"${NC[@]}" token 127.0.3.2 127.0.0.1 4444 "$("$KR" generate mix --format token --offset 1)"
+# Another door's token opens nothing at this door's port; at its own
+# port, its own door only.
+mix1=$("$KR" generate mix --format token --offset 1)
+"${NC[@]}" token 127.0.3.2 127.0.0.1 4444 "$mix1"
 shut 127.0.3.2 30 "mix's token at tok's port"
-opens 127.0.3.2 31 "mix's token (at tok's port) for mix"
+shut 127.0.3.2 31 "mix's token at tok's port, for mix"
+"${NC[@]}" token 127.0.3.2 127.0.0.1 4445 "$mix1"
+opens 127.0.3.2 31 "mix's token at its own port"
+shut 127.0.3.2 30 "mix's token, for tok"
 
 # The previous and the next periods' tokens open, each once.
 "${NC[@]}" token 127.0.3.3 127.0.0.1 4444 "$(token --offset -1)"
@@ -118,6 +123,28 @@ sed -i 's/^secret_file = short.secret$/secret_file = e2e.secret/' "$WORK/doors3"
 r3 --at $((now - 1445 * 60)) >"$WORK/r3.out" || fail "rotate more than a day ago"
 "${NC[@]}" token 127.0.3.12 127.0.0.1 4446 "$(short)"
 shut 127.0.3.12 33 "a token past the day installed"
+
+# The host firewall's copy holds the next hour's tokens: a table put back
+# from it opens for the hour after the rotation that wrote it, and the
+# next rotation adds the rest of the day.
+now=$(date +%s)
+restore() { # rotate as if $1 minutes ago, flush, and load the copy
+    nft flush ruleset
+    r3 --at $((now - $1 * 60)) >"$WORK/r3.out" || fail "rotate $1 minutes ago: $(cat "$WORK/r3.out")"
+    nft flush ruleset
+    nft -f "$copy" || fail "the copy of $1 minutes ago does not load"
+}
+restore 70
+"${NC[@]}" token 127.0.3.15 127.0.0.1 4446 "$(short)"
+shut 127.0.3.15 33 "a token past the copy's hour after a restore"
+r3 --at "$now" >"$WORK/r3.out" || fail "rotate after the restore"
+"${NC[@]}" token 127.0.3.16 127.0.0.1 4446 "$(short)"
+opens 127.0.3.16 33 "a token the rotation after the restore added"
+restore 30
+"${NC[@]}" token 127.0.3.14 127.0.0.1 4446 "$(short)"
+opens 127.0.3.14 33 "a token of the copy's hour after a restore"
+r3 --at "$now" >"$WORK/r3.out" || fail "rotate after the restore"
+grep -q "1410 new tokens" "$WORK/r3.out" || fail "not the rest of the day after the restore: $(cat "$WORK/r3.out")"
 
 # The phone's side: the door's profile names the token port, and a knock
 # with that profile alone opens.

@@ -135,17 +135,19 @@ fn entry(r: &mut Rules, l: &Layout) {
     r.chain("attempt", &attempt);
     if l.tokens {
         // A used token opens nothing; else the packet's windows (the period
-        // before, of and after its time) are looked up with its token.
+        // before, of and after its time) are looked up with its token, for
+        // each pair of class, group and port that its port has.
         let mut token = vec!["@ih,0,128 @tused return".to_string()];
-        for &c in &l.token_classes {
-            for (map, _) in tokens::maps(c) {
+        for (q, pair) in l.token_pairs.iter().enumerate() {
+            for (map, _) in tokens::maps(q) {
                 token.push(format!(
-                    "meta priority set meta time map @{map} jump tcheck"
+                    "udp dport {} meta priority set meta time map @{map} \
+                     @ih,0,128 . meta priority @tok goto tg_{}",
+                    pair.port, pair.group
                 ));
             }
         }
         r.chain("token", &token);
-        r.chain("tcheck", &["@ih,0,128 . meta priority vmap @tokens".into()]);
         // Its use is kept (past its life; tokens never repeat) in a set
         // that no rotation flushes.
         let mark = l

@@ -13,7 +13,7 @@ use super::layout::{self, Slot, TABLE};
 use super::monitor::Monitor;
 use super::nft;
 use super::ruleset::{self, Ruleset};
-use super::tokens;
+use super::tokens::{self, Span};
 use super::used;
 use crate::clock;
 use crate::derive;
@@ -62,15 +62,15 @@ impl Job {
         let list = door::doors(&doors)?;
         let (rs, refused) = build(&list, now, true);
         // The tokens: those the live table lacks are applied; the copy for
-        // the host firewall holds them all. The one-use marks go into both.
-        let (mut live_adds, mut all_adds, mut tokens) = (String::new(), String::new(), 0);
+        // the host firewall holds the next hour's (tokens.rs). The one-use marks go into both.
+        let (mut live_adds, mut copy_adds, mut tokens) = (String::new(), String::new(), 0);
         if rs.layout.tokens {
             let live = nft::triples(&nft::list(
                 &self.nft,
                 &["list", "set", "inet", "knock_rotator", "tman"],
             )?);
-            tokens = tokens::adds(&list, &rs.layout, now, Some(&live), &mut live_adds);
-            tokens::adds(&list, &rs.layout, now, None, &mut all_adds);
+            tokens = tokens::adds(&list, &rs.layout, now, Span::Live(&live), &mut live_adds);
+            tokens::adds(&list, &rs.layout, now, Span::Copy, &mut copy_adds);
         }
         let mut marks = String::new();
         for (set, wanted) in [
@@ -90,7 +90,7 @@ impl Job {
             }
         }
         let applied = format!("{}{live_adds}{marks}", rs.text);
-        let copy = format!("{}{all_adds}{marks}", rs.text);
+        let copy = format!("{}{copy_adds}{marks}", rs.text);
         let t = Instant::now();
         // One batch: nft checks the whole text, and the kernel commits it
         // all or nothing; a failure leaves the previous table as it was.
@@ -188,7 +188,7 @@ pub fn display(doors: &[Door], now: u64, show: bool) -> (Ruleset, Option<Error>)
     let (mut rs, refused) = build(doors, now, show);
     if rs.layout.tokens {
         let mut adds = String::new();
-        let n = tokens::adds(doors, &rs.layout, now, None, &mut adds);
+        let n = tokens::adds(doors, &rs.layout, now, Span::Day, &mut adds);
         if show {
             rs.text.push_str(&adds);
         } else {

@@ -105,9 +105,19 @@ pub struct Layout {
     /// Some door takes a token (the token objects exist only then: `@ih`
     /// needs Linux 5.16).
     pub tokens: bool,
-    /// The classes and the groups that have token doors.
-    pub token_classes: Vec<usize>,
+    /// Token doors of one class, group and token port share their window
+    /// maps and keys (a token opens its group at its door's port only);
+    /// each door's pair, and the groups that have token doors.
+    pub token_pairs: Vec<TokenPair>,
+    pub pair_of: Vec<Option<usize>>,
     pub token_groups: Vec<String>,
+}
+
+#[derive(PartialEq)]
+pub struct TokenPair {
+    pub class: usize,
+    pub group: String,
+    pub port: u16,
 }
 
 pub fn layout(doors: &[Door], slots: &[Slot]) -> Layout {
@@ -138,16 +148,25 @@ pub fn layout(doors: &[Door], slots: &[Slot]) -> Layout {
         c.len = c.len.max(s.seq.len());
     }
     let max_len = classes.iter().map(|c| c.len).max().unwrap_or(1);
-    let mut token_classes = Vec::new();
+    let mut token_pairs: Vec<TokenPair> = Vec::new();
+    let mut pair_of = vec![None; doors.len()];
     let mut token_groups = Vec::new();
-    for (i, d) in doors
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d.token_port.is_some())
-    {
-        if !token_classes.contains(&class_of[i]) {
-            token_classes.push(class_of[i]);
-        }
+    for (i, d) in doors.iter().enumerate() {
+        let Some(port) = d.token_port else { continue };
+        let pair = TokenPair {
+            class: class_of[i],
+            group: group(d),
+            port,
+        };
+        pair_of[i] = Some(
+            token_pairs
+                .iter()
+                .position(|p| *p == pair)
+                .unwrap_or_else(|| {
+                    token_pairs.push(pair);
+                    token_pairs.len() - 1
+                }),
+        );
         let g = group(d);
         if !token_groups.contains(&g) {
             token_groups.push(g);
@@ -159,7 +178,8 @@ pub fn layout(doors: &[Door], slots: &[Slot]) -> Layout {
         groups,
         max_len,
         tokens: doors.iter().any(|d| d.token_port.is_some()),
-        token_classes,
+        token_pairs,
+        pair_of,
         token_groups,
     }
 }

@@ -43,8 +43,8 @@ fn sets(l: &Layout) -> Sets {
             "tman".into(),
             "meta mark . meta mark . meta mark".into(),
         ));
-        for &c in &l.token_classes {
-            for (map, _) in tokens::maps(c) {
+        for q in 0..l.token_pairs.len() {
+            for (map, _) in tokens::maps(q) {
                 statics.push((
                     "map",
                     map,
@@ -85,7 +85,6 @@ pub fn declare(l: &Layout) -> Declared {
     let mut chains = vec!["knock".to_string(), "attempt".into(), "guard".into()];
     if l.tokens {
         chains.push("token".into());
-        chains.push("tcheck".into());
         chains.extend(l.token_groups.iter().map(|g| format!("tg_{g}")));
     }
     for c in 0..l.classes.len() {
@@ -115,7 +114,7 @@ pub fn declare(l: &Layout) -> Declared {
         // Added to, never flushed by an apply (see tokens.rs).
         let _ = writeln!(
             t,
-            "\tmap tokens {{ typeof @ih,0,128 . meta priority : verdict; flags timeout; }}"
+            "\tset tok {{ typeof @ih,0,128 . meta priority; flags timeout; }}"
         );
     }
     let _ = writeln!(

@@ -2,15 +2,16 @@
 //! keeps working for a day (or 2880 periods) without the timer, however
 //! short its period.
 //!
-//! `tokens` maps token . window key to the door group's grant; it is not
-//! flushed by an apply. Each rotation adds only the periods not installed
+//! `tok` holds token . window key (keys are per pair of class, group and
+//! token port, so a token opens its door's group at its door's port only);
+//! it is not flushed by an apply. Each rotation adds only the periods not installed
 //! yet (the `tman` manifest in the table says, per door, its content hash
 //! and the last period added); a door whose secret, name, period or grant
 //! changed, or that is gone, empties the map and every door is added
 //! again, so a revoked secret's tokens die with the rotation. Expired
 //! tokens leave by their element timeouts.
 //!
-//! Per class, six `meta time` interval maps give the key of the period
+//! Per pair, six `meta time` interval maps give the key of the period
 //! before, of and after the packet's (`twp`, `twc`, `twn`); each is split
 //! into even and odd periods, because nft's 1 s interval ends would leave
 //! a gap between adjacent ranges. Token j is thus taken in periods j-1, j
@@ -25,6 +26,12 @@ use crate::derive::token;
 /// How far ahead tokens are installed, and the most periods that makes.
 pub const AHEAD: u64 = 86_400;
 pub const MAX_PERIODS: u64 = 2880;
+/// The copy for the host firewall holds the next hour's tokens (at least
+/// four periods'): a day of them, rendered and written again at every
+/// rotation, would cost more than the rotation (0.5 s for 100 doors of 60
+/// s here; far more on a router). A table put back from the copy has the
+/// rest added by the next rotation, as its manifest says.
+pub const COPY_AHEAD: u64 = 3600;
 const KEY_BASE: u32 = 0xfd00_0000;
 
 /// The periods after the current one whose tokens are installed.
@@ -32,15 +39,15 @@ pub fn ahead(period: u64) -> u64 {
     AHEAD.div_ceil(period).clamp(1, MAX_PERIODS)
 }
 
-/// The window key of class `c`'s period `j` (unique over the installed
+/// The window key of pair `q`'s period `j` (unique over the installed
 /// periods: 4096 > MAX_PERIODS + 3).
-pub fn key(c: usize, j: u64) -> u32 {
-    KEY_BASE | ((c as u32) & 0xfff) << 12 | (j & 0xfff) as u32
+pub fn key(q: usize, j: u64) -> u32 {
+    KEY_BASE | ((q as u32) & 0xfff) << 12 | (j & 0xfff) as u32
 }
 
-/// The window maps of class `c`: (name, period offset of its value).
-pub fn maps(c: usize) -> [(String, i64); 6] {
-    let m = |w: &str, p: &str| format!("tw{w}{p}_{c}");
+/// The window maps of pair `q`: (name, period offset of its value).
+pub fn maps(q: usize) -> [(String, i64); 6] {
+    let m = |w: &str, p: &str| format!("tw{w}{p}_{q}");
     [
         (m("p", "e"), -1),
         (m("p", "o"), -1),
@@ -57,17 +64,16 @@ pub fn range(period: u64, now: u64) -> (u64, u64) {
     (n.saturating_sub(1), n + ahead(period))
 }
 
-/// What identifies a door's tokens: secret, name, period, class, grant.
-pub fn content(d: &Door, c: usize) -> u32 {
-    let t = d.settings.token(0, &d.name);
+/// What identifies a door's tokens: secret, name, period, pair, grant.
+pub fn content(d: &Door, q: usize) -> u32 {
+    let t = d.settings.token_key().token(0, &d.name);
     let p = d.settings.period.to_le_bytes();
-    let c = (c as u32).to_le_bytes();
-    fnv(&[&t, &p, &c, group(d).as_bytes()])
+    let q = (q as u32).to_le_bytes();
+    fnv(&[&t, &p, &q, group(d).as_bytes()])
 }
 
 /// One door's manifest entry: name hash . content . last period added.
-pub fn manifest(d: &Door, c: usize, now: u64) -> String {
-    let (_, hi) = range(d.settings.period, now);
+pub fn manifest(d: &Door, c: usize, hi: u64) -> String {
     format!(
         "0x{:x} . 0x{:x} . {}",
         fnv(&[&d.name]),
@@ -76,33 +82,30 @@ pub fn manifest(d: &Door, c: usize, now: u64) -> String {
     )
 }
 
-/// The window maps' elements for every class with token doors, and the
-/// manifest: (set, element) pairs for the static sets.
+/// The window maps' elements for every token pair, and the manifest:
+/// (set, element) pairs for the static sets.
 pub fn statics(doors: &[Door], l: &Layout, now: u64) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for (c, class) in l.classes.iter().enumerate() {
-        let mine = |(i, d): (usize, &Door)| d.token_port.is_some() && l.class_of[i] == c;
-        if !doors.iter().enumerate().any(mine) {
-            continue;
-        }
-        let p = class.period;
+    for (q, pair) in l.token_pairs.iter().enumerate() {
+        let p = l.classes[pair.class].period;
         let (lo, hi) = range(p, now);
         // Token j is taken up to period j+1.
         for j in lo..=hi + 1 {
             let range = format!("{}-{}", j * p, (j + 1) * p);
             let parity = (j % 2) as usize;
-            for (i, (map, shift)) in maps(c).iter().enumerate() {
+            for (i, (map, shift)) in maps(q).iter().enumerate() {
                 if i % 2 != parity || j.checked_add_signed(*shift).is_none() {
                     continue;
                 }
-                let v = key(c, j.saturating_add_signed(*shift));
+                let v = key(q, j.saturating_add_signed(*shift));
                 out.push((map.clone(), format!("{range} : {}", prio(v))));
             }
         }
     }
     for (i, d) in doors.iter().enumerate() {
-        if d.token_port.is_some() {
-            out.push(("tman".into(), manifest(d, l.class_of[i], now)));
+        if let Some(q) = l.pair_of[i] {
+            let (_, hi) = range(d.settings.period, now);
+            out.push(("tman".into(), manifest(d, q, hi)));
         }
     }
     out
@@ -111,50 +114,78 @@ pub fn statics(doors: &[Door], l: &Layout, now: u64) -> Vec<(String, String)> {
 /// The live manifest: (name hash, content, last period).
 pub type Live = Vec<(u32, u32, u64)>;
 
-/// `add element` lines for the tokens to install at `now`: all of them
-/// (`live` None: the copy for the host firewall, or a dry run), or those
-/// the live table lacks, after a `flush` of the map when a door changed
-/// or left. The number of tokens added.
-pub fn adds(doors: &[Door], l: &Layout, now: u64, live: Option<&Live>, text: &mut String) -> usize {
+/// Which tokens `adds` renders.
+pub enum Span<'a> {
+    /// Those the live table lacks, after a `flush` of the map when a door
+    /// changed or left.
+    Live(&'a Live),
+    /// A day's (a dry run).
+    Day,
+    /// The next hour's, and a manifest that says so (the copy).
+    Copy,
+}
+
+/// The last period whose tokens the copy holds.
+fn copy_hi(period: u64, now: u64) -> u64 {
+    let periods = COPY_AHEAD.div_ceil(period).max(4).min(ahead(period));
+    (now / period + periods).min(range(period, now).1)
+}
+
+/// `add element` lines for the tokens of `span` at `now`, and their
+/// number.
+pub fn adds(doors: &[Door], l: &Layout, now: u64, span: Span, text: &mut String) -> usize {
     let mine: Vec<(usize, &Door)> = doors
         .iter()
         .enumerate()
-        .filter(|(_, d)| d.token_port.is_some())
+        .filter_map(|(i, d)| Some((l.pair_of[i]?, d)))
         .collect();
-    let from = |i: usize, d: &Door| -> Option<u64> {
+    let live = match span {
+        Span::Live(live) => Some(live),
+        _ => None,
+    };
+    let from = |q: usize, d: &Door| -> Option<u64> {
         let live = live?;
         let e = live.iter().find(|e| e.0 == fnv(&[&d.name]))?;
-        (e.1 == content(d, l.class_of[i])).then_some(e.2 + 1)
+        (e.1 == content(d, q)).then_some(e.2 + 1)
     };
     let kept = live.is_some_and(|live| {
-        live.len() == mine.len() && mine.iter().all(|(i, d)| from(*i, d).is_some())
+        live.len() == mine.len() && mine.iter().all(|(q, d)| from(*q, d).is_some())
     });
     if live.is_some() && !kept {
-        let _ = writeln!(text, "flush map {TABLE} tokens");
+        let _ = writeln!(text, "flush set {TABLE} tok");
+    }
+    if matches!(span, Span::Copy) && !mine.is_empty() {
+        let _ = writeln!(text, "flush set {TABLE} tman");
+        let _ = writeln!(text, "add element {TABLE} tman {{");
+        for (q, d) in &mine {
+            let hi = copy_hi(d.settings.period, now);
+            let _ = writeln!(text, "\t{},", manifest(d, *q, hi));
+        }
+        let _ = writeln!(text, "}}");
     }
     let mut n = 0;
-    for (i, d) in mine {
-        let c = l.class_of[i];
+    for (q, d) in mine {
         let p = d.settings.period;
-        let (lo, hi) = range(p, now);
+        let (lo, mut hi) = range(p, now);
+        if matches!(span, Span::Copy) {
+            hi = copy_hi(p, now);
+        }
         let lo = if kept {
-            from(i, d).unwrap_or(lo).max(lo)
+            from(q, d).unwrap_or(lo).max(lo)
         } else {
             lo
         };
         if lo > hi {
             continue;
         }
-        let _ = writeln!(text, "add element {TABLE} tokens {{");
-        let g = group(d);
+        // The key as a plain number: nft parses it faster than a class id.
+        let _ = writeln!(text, "add element {TABLE} tok {{");
+        let keyed = d.settings.token_key();
         for j in lo..=hi {
-            let t = token::hex(&d.settings.token(j * p, &d.name));
+            text.push_str("\t0x");
+            token::push_hex(&keyed.token(j * p, &d.name), text);
             let ttl = ((j + 2) * p).saturating_sub(now).max(1);
-            let _ = writeln!(
-                text,
-                "\t0x{t} . {} timeout {ttl}s : goto tg_{g},",
-                prio(key(c, j))
-            );
+            let _ = writeln!(text, " . 0x{:08x} timeout {ttl}s,", key(q, j));
             n += 1;
         }
         let _ = writeln!(text, "}}");
