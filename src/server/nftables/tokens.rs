@@ -3,13 +3,13 @@
 //! short its period.
 //!
 //! `tok` holds token . window key (keys are per pair of class, group and
-//! token port, so a token opens its door's group at its door's port only);
-//! it is not flushed by an apply. Each rotation adds only the periods not installed
-//! yet (the `tman` manifest in the table says, per door, its content hash
-//! and the last period added); a door whose secret, name, period or grant
-//! changed, or that is gone, empties the map and every door is added
-//! again, so a revoked secret's tokens die with the rotation. Expired
-//! tokens leave by their element timeouts.
+//! token port, so a token opens its door's group at its door's port
+//! only); it is not flushed by an apply. Each rotation adds only the
+//! periods not installed yet (the `tman` manifest in the table says, per
+//! door, its content hash and the last period added); a door whose
+//! secret, name, period, pair or grant changed, or that is gone, empties
+//! the set and every door is added again, so a revoked secret's tokens
+//! die with the rotation. Expired tokens leave by their element timeouts.
 //!
 //! Per pair, six `meta time` interval maps give the key of the period
 //! before, of and after the packet's (`twp`, `twc`, `twn`); each is split
@@ -73,11 +73,11 @@ pub fn content(d: &Door, q: usize) -> u32 {
 }
 
 /// One door's manifest entry: name hash . content . last period added.
-pub fn manifest(d: &Door, c: usize, hi: u64) -> String {
+pub fn manifest(d: &Door, q: usize, hi: u64) -> String {
     format!(
         "0x{:x} . 0x{:x} . {}",
         fnv(&[&d.name]),
-        content(d, c),
+        content(d, q),
         hi.min(u64::from(u32::MAX))
     )
 }
