@@ -12,11 +12,10 @@ use super::{Applet, Ctx};
 use crate::cli::{self, Parsed};
 use crate::client::plan::{Plan, Tries};
 use crate::client::profile::{Choice, Profile};
-use crate::client::rawtcp;
-use crate::client::relay;
 use crate::client::resolve::{self, Family};
 use crate::client::route::first_routable;
 use crate::client::schedule::{port_spec, rotator_sequences};
+use crate::client::{rawtcp, relay};
 use crate::clock;
 use crate::derive::Knock;
 use crate::error::{Error, Result, quote};
@@ -215,6 +214,7 @@ fn run(ctx: &Ctx, o: Options) -> Result<()> {
         retries: o.retries.unwrap_or(DEFAULT_RETRIES),
         check: o.proxy.or(o.check),
         check_timeout: Duration::from_millis(o.check_timeout.unwrap_or(DEFAULT_CHECK_TIMEOUT_MS)),
+        peer: o.proxy.map(|_| rustix::stdio::stdout()),
     };
     let conn = plan.knock(host, dst, &tries)?;
     match (o.proxy, conn) {

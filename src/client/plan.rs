@@ -5,10 +5,10 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use rustix::fd::OwnedFd;
+use rustix::fd::{BorrowedFd, OwnedFd};
 
 use super::schedule::{clear_of_rotation, flush_knock, rotator_sequences};
-use super::send::{Knocker, connect_within};
+use super::send::{Closed, Knocker, connect_within};
 use crate::cli;
 use crate::clock;
 use crate::derive::{self, Knock, token};
@@ -25,6 +25,8 @@ pub struct Tries {
     /// The port that must open (`--check`, `--proxy`).
     pub check: Option<u16>,
     pub check_timeout: Duration,
+    /// A proxy's ssh: waiting ends when it has gone.
+    pub peer: Option<BorrowedFd<'static>>,
 }
 
 pub enum Plan {
@@ -134,11 +136,20 @@ impl Plan {
                 return Ok(None);
             };
             let to = SocketAddr::new(dst, port);
-            if let Some(fd) = connect_within(to, o.check_timeout) {
-                if o.verbose {
-                    cli::note(&format!("{to} is open\n"))?;
+            match connect_within(to, o.check_timeout, o.peer) {
+                Ok(fd) => {
+                    if o.verbose {
+                        cli::note(&format!("{to} is open\n"))?;
+                    }
+                    return Ok(Some(fd));
                 }
-                return Ok(Some(fd));
+                Err(Closed::PeerGone) => {
+                    return Err(Error::failure(format!(
+                        "ssh went away before {} port {port} opened",
+                        quote(host)
+                    )));
+                }
+                Err(Closed::Timeout) => {}
             }
             if o.verbose && round < rounds {
                 cli::note(&format!(

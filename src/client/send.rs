@@ -10,7 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, poll};
-use rustix::fd::OwnedFd;
+use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::net::{SendFlags, SocketFlags, SocketType, connect, sendto, socket_with};
 
@@ -117,8 +117,14 @@ pub fn udp_datagram(to: SocketAddr, payload: &[u8]) -> Result<()> {
 /// The first TCP connection to `to` that succeeds within `timeout`. A new
 /// attempt starts every 250 ms (a door's firewall rule may appear any
 /// moment after the knock), earlier attempts stay pending; the others are
-/// closed unanswered, so the server sees one connection.
-pub fn connect_within(to: SocketAddr, timeout: Duration) -> Option<OwnedFd> {
+/// closed unanswered, so the server sees one connection. `peer`: ssh's end
+/// of a proxy's stdout; when ssh has gone (it gave up: its ConnectTimeout),
+/// so does the wait, even where its SIGHUP is ignored (nohup).
+pub fn connect_within(
+    to: SocketAddr,
+    timeout: Duration,
+    peer: Option<BorrowedFd<'_>>,
+) -> std::result::Result<OwnedFd, Closed> {
     const EVERY: Duration = Duration::from_millis(250);
     let deadline = Instant::now() + timeout;
     let mut pending: Vec<OwnedFd> = Vec::new();
@@ -126,7 +132,7 @@ pub fn connect_within(to: SocketAddr, timeout: Duration) -> Option<OwnedFd> {
     loop {
         let now = Instant::now();
         if now >= deadline {
-            return None;
+            return Err(Closed::Timeout);
         }
         if now >= next_start {
             next_start = now + EVERY;
@@ -137,7 +143,7 @@ pub fn connect_within(to: SocketAddr, timeout: Duration) -> Option<OwnedFd> {
                 None,
             ) {
                 match connect(&fd, &to) {
-                    Ok(()) => return Some(fd),
+                    Ok(()) => return Ok(fd),
                     Err(Errno::INPROGRESS | Errno::AGAIN) => pending.push(fd),
                     Err(_) => {}
                 }
@@ -151,6 +157,11 @@ pub fn connect_within(to: SocketAddr, timeout: Duration) -> Option<OwnedFd> {
             .iter()
             .map(|fd| PollFd::new(fd, PollFlags::OUT))
             .collect();
+        // No events asked: poll still says when the reader of the pipe
+        // (or the socket's peer) has gone.
+        if let Some(peer) = &peer {
+            fds.push(PollFd::new(peer, PollFlags::empty()));
+        }
         if fds.is_empty() {
             std::thread::sleep(wait);
             continue;
@@ -160,14 +171,23 @@ pub fn connect_within(to: SocketAddr, timeout: Duration) -> Option<OwnedFd> {
         }
         let ready: Vec<bool> = fds.iter().map(|f| !f.revents().is_empty()).collect();
         drop(fds);
+        if peer.is_some() && ready[pending.len()] {
+            return Err(Closed::PeerGone);
+        }
         let mut still = Vec::with_capacity(pending.len());
         for (fd, ready) in pending.drain(..).zip(ready) {
             if !ready {
                 still.push(fd);
             } else if matches!(rustix::net::sockopt::socket_error(&fd), Ok(Ok(()))) {
-                return Some(fd);
+                return Ok(fd);
             }
         }
         pending = still;
     }
+}
+
+/// Why `connect_within` has no connection.
+pub enum Closed {
+    Timeout,
+    PeerGone,
 }

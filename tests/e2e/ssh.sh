@@ -200,7 +200,8 @@ grep -q "hitting tcp" "$WORK/notes" || fail "no verbose notes on stderr: $(cat "
 grep -q "is open" "$WORK/notes" || fail "no 'is open' on stderr"
 
 # A door that never opens (the wrong secret): ssh fails within its
-# ConnectTimeout, and knock's one line says why.
+# ConnectTimeout, and knock's one line says why. knock stops when ssh has
+# gone, also where ssh's SIGHUP to it is ignored (as under nohup).
 close_door
 echo "not the door's secret at all, no" >"$conf/door.secret"
 start=$SECONDS
@@ -208,6 +209,9 @@ if "${SSH[@]}" -o ConnectTimeout=4 door true 2>"$WORK/err"; then fail "ssh got i
 [ $((SECONDS - start)) -le 6 ] || fail "ssh took $((SECONDS - start)) s to fail"
 grep -q "Connection timed out during banner exchange\|still closed" "$WORK/err" || fail "ssh said: $(cat "$WORK/err")"
 no_relay_left
+if (trap '' HUP && exec "${SSH[@]}" -o ConnectTimeout=2 door true) 2>"$WORK/err"; then fail "ssh got in with a wrong secret"; fi
+no_relay_left
+grep -q "knock: ssh went away before 'dual.test' port 2222 opened" "$WORK/err" || fail "knock said, after ssh had gone: $(cat "$WORK/err")"
 set +e
 out=$(env -i "HOME=$HOME" "$KNOCK" door --proxy 2222 --check-timeout 300 --retries 1 </dev/null 2>&1); rc=$?
 set -e
