@@ -65,6 +65,11 @@ bad "doors:6: [ssh] token_port: 3001 is one of the UDP ports this door's knocks 
 bad "open the same port with different policies" "open = 22/tcp" "[web]" "secret_file = e2e.secret" \
     "open = 22/tcp" "policy = reject"
 bad "unknown key 'opne'" "opne = 22/tcp"
+# More token doors than a window key tells apart: the first one too many.
+for i in $(seq 0 4096); do
+    printf '[t%d]\nsecret_file = e2e.secret\nopen = 22/tcp\nknock = token\ntoken_port = 4444\n' "$i"
+done >"$WORK/doors"
+refused "4097 token doors" "doors:20481: more than 4096 doors with tokens; at most 4096 can have them" rotate
 printf '%s\n' "$good" >"$WORK/doors"
 refused "no doors file" "/nonexistent/doors: No such file or directory" \
     env -u KNOCKD_ROTATOR_DOORS "$KR" rotate --backend nftables --no-boundary-run --doors-file /nonexistent/doors

@@ -47,6 +47,9 @@ pub struct Door<'a> {
     pub token_port: Option<u16>,
 }
 
+/// Doors with tokens (so pairs of them) a table can hold.
+pub const MAX_PAIRS: usize = 4096;
+
 /// Every door of the doors file, checked.
 pub fn doors<'a>(doors: &'a Doors) -> Result<Vec<Door<'a>>> {
     let Some(file) = doors.file() else {
@@ -78,6 +81,14 @@ pub fn doors<'a>(doors: &'a Doors) -> Result<Vec<Door<'a>>> {
             }
         }
         out.push(door);
+    }
+    // A token's window key holds its door's pair (of class, group and
+    // token port) in 12 bits (tokens.rs).
+    if let Some(d) = out.iter().filter(|d| d.token_port.is_some()).nth(MAX_PAIRS) {
+        return Err(file.error(
+            d.line,
+            &format!("more than {MAX_PAIRS} doors with tokens; at most {MAX_PAIRS} can have them"),
+        ));
     }
     Ok(out)
 }

@@ -62,7 +62,8 @@ impl Job {
         let list = door::doors(&doors)?;
         let (rs, refused) = build(&list, now, true);
         // The tokens: those the live table lacks are applied; the copy for
-        // the host firewall holds the next hour's (tokens.rs). The one-use marks go into both.
+        // the host firewall holds the next hour's (tokens.rs). The one-use
+        // marks go into both.
         let (mut live_adds, mut copy_adds, mut tokens) = (String::new(), String::new(), 0);
         if rs.layout.tokens {
             let live = nft::triples(&nft::list(

@@ -39,8 +39,8 @@ pub fn ahead(period: u64) -> u64 {
     AHEAD.div_ceil(period).clamp(1, MAX_PERIODS)
 }
 
-/// The window key of pair `q`'s period `j` (unique over the installed
-/// periods: 4096 > MAX_PERIODS + 3).
+/// The window key of pair `q` (< MAX_PAIRS)'s period `j` (unique over the
+/// installed periods: 4096 > MAX_PERIODS + 3).
 pub fn key(q: usize, j: u64) -> u32 {
     KEY_BASE | ((q as u32) & 0xfff) << 12 | (j & 0xfff) as u32
 }
@@ -178,7 +178,8 @@ pub fn adds(doors: &[Door], l: &Layout, now: u64, span: Span, text: &mut String)
         if lo > hi {
             continue;
         }
-        // The key as a plain number: nft parses it faster than a class id.
+        // The key as a plain number: nft parses it faster than a tc class
+        // id (fd00:8c7).
         let _ = writeln!(text, "add element {TABLE} tok {{");
         let keyed = d.settings.token_key();
         for j in lo..=hi {
