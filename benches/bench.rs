@@ -51,6 +51,12 @@ fn main() {
 fn bench_sizes() {
     println!("\n[sizes] release executables (target/TARGET/dist; limit 524288 bytes)");
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+    // `just bench` builds x86_64 only: an older file is a figure of older
+    // code.
+    let built = |t: &str| std::fs::metadata(root.join(t).join("dist/knock-rotator"));
+    let x86 = built("x86_64-unknown-linux-musl")
+        .and_then(|m| m.modified())
+        .ok();
     for t in [
         "x86_64-unknown-linux-musl",
         "aarch64-unknown-linux-musl",
@@ -58,12 +64,6 @@ fn bench_sizes() {
         "mipsel-unknown-linux-musl",
         "mips-unknown-linux-musl",
     ] {
-        // `just bench` builds x86_64 only: an older file is a figure of
-        // older code.
-        let built = |t: &str| std::fs::metadata(root.join(t).join("dist/knock-rotator"));
-        let x86 = built("x86_64-unknown-linux-musl")
-            .and_then(|m| m.modified())
-            .ok();
         match built(t) {
             Ok(m) if m.modified().ok() < x86 => {
                 println!(
