@@ -143,8 +143,16 @@ opens 127.0.3.16 33 "a token the rotation after the restore added"
 restore 30
 "${NC[@]}" token 127.0.3.14 127.0.0.1 4446 "$(short)"
 opens 127.0.3.14 33 "a token of the copy's hour after a restore"
+# status says until when the installed tokens open: the copy's hour, then
+# (after the rotation) a day; token j opens up to the end of period j+1.
+ends() {
+    "$KR" status --backend nftables --doors-file "$WORK/doors3" --at "$now" --json |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["doors"][0]["until"])'
+}
+[ "$(ends)" = $(((now / 60 - 30 + 60 + 2) * 60)) ] || fail "status after a restore: until $(ends)"
 r3 --at "$now" >"$WORK/r3.out" || fail "rotate after the restore"
 grep -q "1410 new tokens" "$WORK/r3.out" || fail "not the rest of the day after the restore: $(cat "$WORK/r3.out")"
+[ "$(ends)" = $(((now / 60 + 1440 + 2) * 60)) ] || fail "status after a day's rotation: until $(ends)"
 
 # The phone's side: the door's profile names the token port, and a knock
 # with that profile alone opens.

@@ -108,17 +108,11 @@ fn candidates(e: &mut Elements, uses: &[(u32, (u8, u16), usize, u32)], tokens: V
 }
 
 /// `doors`: name hash . content hash . the end of the last window, for
-/// `status` to tell which doors the live table holds, and until when.
+/// `status` to tell which doors the live table holds, and until when (a
+/// token door's tokens: the `tman` manifest says).
 pub fn manifest(d: &Door, mine: &[&Slot]) -> String {
-    let p = d.settings.period;
     let last = mine.iter().map(|s| s.start).max().unwrap_or(0);
-    let mut until = last + p + d.grace;
-    if d.token_port.is_some() {
-        // The last slot is the next period's; its tokens go a day further.
-        let (_, hi) = tokens::range(p, last.saturating_sub(p));
-        until = until.max((hi + 2) * p);
-    }
-    let until = until.min(u64::from(u32::MAX));
+    let until = (last + d.settings.period + d.grace).min(u64::from(u32::MAX));
     format!("0x{:x} . 0x{:x} . {until}", fnv(&[&d.name]), content(mine))
 }
 

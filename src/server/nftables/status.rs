@@ -52,11 +52,38 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
+/// Name hash -> the end of the last window of a token door's installed
+/// tokens, from the `tman` manifest: what the live table holds, also when
+/// it was put back from the copy (an hour of tokens).
+fn token_ends(nft: &Path, doors: &[Door]) -> Result<Vec<(u32, u64)>> {
+    if !doors.iter().any(|d| d.token_port.is_some()) {
+        return Ok(Vec::new());
+    }
+    let tman = nft::triples(&nft::list(
+        nft,
+        &["list", "set", "inet", "knock_rotator", "tman"],
+    )?);
+    Ok(doors
+        .iter()
+        .filter(|d| d.token_port.is_some())
+        .filter_map(|d| {
+            let name = fnv(&[&d.name]);
+            let t = tman.iter().find(|t| t.0 == name)?;
+            // Token j is taken up to the end of period j+1.
+            Some((name, (t.2 + 2).saturating_mul(d.settings.period)))
+        })
+        .collect())
+}
+
 pub fn report(nft: &Path, doors: &[Door], now: u64) -> Result<Report> {
     let live = nft::list(nft, &["list", "set", "inet", "knock_rotator", "doors"])?;
     let installed = live.is_some();
     // name hash -> (content hash, until)
     let lines = nft::triples(&live);
+    let ends = match installed {
+        true => token_ends(nft, doors)?,
+        false => Vec::new(),
+    };
     let content = |slots: &[Slot], i: usize, d: &Door| {
         let mine: Vec<&Slot> = slots.iter().filter(|s| s.door == i).collect();
         manifest(d, &mine)
@@ -101,9 +128,10 @@ pub fn report(nft: &Path, doors: &[Door], now: u64) -> Result<Report> {
                 n
             }
         };
+        let tokens = ends.iter().find(|e| e.0 == name).map(|e| e.1);
         rows.push(Row {
             holds,
-            until: line.map(|l| l.2),
+            until: line.map(|l| l.2.max(tokens.unwrap_or(0))),
             allowed: n,
         });
     }
