@@ -66,10 +66,7 @@ impl Job {
         // marks go into both.
         let (mut live_adds, mut copy_adds, mut tokens) = (String::new(), String::new(), 0);
         if rs.layout.tokens {
-            let live = nft::triples(&nft::list(
-                &self.nft,
-                &["list", "set", "inet", "knock_rotator", "tman"],
-            )?);
+            let live = nft::triples(&nft::set(&self.nft, "tman")?);
             tokens = tokens::adds(&list, &rs.layout, now, Span::Live(&live), &mut live_adds);
             tokens::adds(&list, &rs.layout, now, Span::Copy, &mut copy_adds);
         }

@@ -113,6 +113,12 @@ pub fn list(nft: &Path, args: &[&str]) -> Result<Option<Value>> {
     }
 }
 
+/// `nft -j list set` of our table's set `name`; `None` when it does not
+/// exist.
+pub fn set(nft: &Path, name: &str) -> Result<Option<Value>> {
+    list(nft, &["list", "set", "inet", "knock_rotator", name])
+}
+
 /// The elements of a set listing.
 pub fn elements(v: &Option<Value>) -> &[Value] {
     v.as_ref()

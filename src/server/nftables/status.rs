@@ -59,10 +59,7 @@ fn token_ends(nft: &Path, doors: &[Door]) -> Result<Vec<(u32, u64)>> {
     if !doors.iter().any(|d| d.token_port.is_some()) {
         return Ok(Vec::new());
     }
-    let tman = nft::triples(&nft::list(
-        nft,
-        &["list", "set", "inet", "knock_rotator", "tman"],
-    )?);
+    let tman = nft::triples(&nft::set(nft, "tman")?);
     Ok(doors
         .iter()
         .filter(|d| d.token_port.is_some())
@@ -76,7 +73,7 @@ fn token_ends(nft: &Path, doors: &[Door]) -> Result<Vec<(u32, u64)>> {
 }
 
 pub fn report(nft: &Path, doors: &[Door], now: u64) -> Result<Report> {
-    let live = nft::list(nft, &["list", "set", "inet", "knock_rotator", "doors"])?;
+    let live = nft::set(nft, "doors")?;
     let installed = live.is_some();
     // name hash -> (content hash, until)
     let lines = nft::triples(&live);
@@ -113,7 +110,7 @@ pub fn report(nft: &Path, doors: &[Door], now: u64) -> Result<Report> {
                 let mut n = 0;
                 for f in ["a4_", "a6_"] {
                     let set = format!("{f}{g}");
-                    let listed = nft::list(nft, &["list", "set", "inet", "knock_rotator", &set])?;
+                    let listed = nft::set(nft, &set)?;
                     let here = nft::elements(&listed).len();
                     if here >= SET_SIZE as usize {
                         full.push(format!(
@@ -215,7 +212,7 @@ fn mentions(v: &Value, pred: &dyn Fn(&Value) -> bool) -> bool {
 fn rates_full(nft: &Path) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for set in ["rate4", "rate6"] {
-        let listed = nft::list(nft, &["list", "set", "inet", "knock_rotator", set])?;
+        let listed = nft::set(nft, set)?;
         let here = nft::elements(&listed).len();
         if here >= SET_SIZE as usize {
             out.push(format!(

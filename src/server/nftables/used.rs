@@ -12,7 +12,7 @@ use crate::json::Value;
 /// The marks of `set` as elements to add again: `100:2 timeout 75s
 /// expires 60s`, `0x1f..e0 timeout 64800s expires 100s`.
 pub fn used(nft: &Path, set: &str) -> Result<Vec<String>> {
-    let live = nft::list(nft, &["list", "set", "inet", "knock_rotator", set])?;
+    let live = nft::set(nft, set)?;
     let mut out = Vec::new();
     for e in nft::elements(&live) {
         let e = e.get("elem").unwrap_or(e);
