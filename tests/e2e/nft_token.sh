@@ -13,7 +13,7 @@ nft_setup
     printf '[retry]\nsecret_file = e2e.secret\nopen = 34/tcp\nknock = token\ntoken_port = 4447\n'
 } >"$WORK/doors"
 token() { "$KR" generate tok --format token "$@"; }
-for i in $(seq 1 16); do ip addr add "127.0.3.$i/32" dev lo; done
+for i in $(seq 1 20); do ip addr add "127.0.3.$i/32" dev lo; done
 "${NC[@]}" serve 30/tcp 31/tcp 34/tcp >"$WORK/serve.log" 2>&1 &
 wait_for "the echo servers" 5 grep -qs serving "$WORK/serve.log"
 rotate 2>"$WORK/rotate.err" || fail "rotate: $(cat "$WORK/rotate.err")"
@@ -153,6 +153,54 @@ ends() {
 r3 --at "$now" >"$WORK/r3.out" || fail "rotate after the restore"
 grep -q "1410 new tokens" "$WORK/r3.out" || fail "not the rest of the day after the restore: $(cat "$WORK/r3.out")"
 [ "$(ends)" = $(((now / 60 + 1440 + 2) * 60)) ] || fail "status after a day's rotation: until $(ends)"
+
+# Seven doors' day (10094 tokens, over tokens::SPLIT_MIN): the table goes
+# in with the first hour's tokens and the rest of the day in batches of
+# nft processes beside it; the manifest says the day once all are in. When
+# those batches fail, rotate says so, the hour opens, the manifest says
+# the hour, and the next rotation adds the rest.
+{
+    cat "$WORK/doors3"
+    for i in 1 2 3 4 5 6; do
+        printf '\n[many%s]\nsecret_file = e2e.secret\nperiod = 60\nopen = 33/tcp\nknock = token\ntoken_port = 4446\n' "$i"
+    done
+} >"$WORK/doors4"
+r4() { "$KR" rotate --backend nftables --doors-file "$WORK/doors4" --no-boundary-run "$@"; }
+held() { nft -j list set inet knock_rotator tok | python3 -c 'import json, sys
+print(sum(len(o["set"].get("elem", [])) for o in json.load(sys.stdin)["nftables"] if "set" in o))'; }
+ends4() {
+    "$KR" status --backend nftables --doors-file "$WORK/doors4" --at "$now" --json |
+        python3 -c 'import json, sys; print(sorted({d["until"] for d in json.load(sys.stdin)["doors"]}))'
+}
+nft flush ruleset
+r4 --at $((now - 200 * 60)) >"$WORK/r4.out" || fail "rotate seven doors: $(cat "$WORK/r4.out")"
+grep -q "10094 new tokens" "$WORK/r4.out" || fail "not seven doors' day: $(cat "$WORK/r4.out")"
+[ "$(held)" = 10094 ] || fail "seven doors' day holds $(held) tokens"
+"${NC[@]}" token 127.0.3.17 127.0.0.1 4446 "$(short)"
+opens 127.0.3.17 33 "a token 200 periods into seven doors' day"
+[ "$(ends4)" = "[$(((now / 60 - 200 + 1440 + 2) * 60))]" ] || fail "status of seven doors' day: until $(ends4)"
+# (nft runs with an empty environment: the real one's path is written in.)
+cat >"$WORK/nft-parts-fail" <<SH
+#!/bin/sh
+# The real nft, except that batches of tokens alone are refused.
+in=\$(cat)
+case \$in in "add element inet knock_rotator tok {"*) echo "Error: refused for the test" >&2; exit 1 ;; esac
+printf '%s\\n' "\$in" | exec $(command -v nft) "\$@"
+SH
+chmod 755 "$WORK/nft-parts-fail"
+nft flush ruleset
+KNOCKD_ROTATOR_NFT="$WORK/nft-parts-fail" r4 --at "$now" >"$WORK/r4.out" 2>&1 &&
+    fail "rotate succeeded when the rest of the day was refused"
+grep -q "the table is installed with the next hour's tokens, but not the rest of the day's (nft refused it (exit status: 1): Error: refused for the test); the next rotation adds them" "$WORK/r4.out" ||
+    fail "rotate's message when the rest of the day is refused: $(cat "$WORK/r4.out")"
+[ "$(held)" = $((7 * 62)) ] || fail "the hour's tokens: $(held)"
+"${NC[@]}" token 127.0.3.18 127.0.0.1 4446 "$(short)"
+opens 127.0.3.18 33 "a token of the hour when the rest was refused"
+[ "$(ends4)" = "[$(((now / 60 + 60 + 2) * 60))]" ] || fail "status when the rest was refused: until $(ends4)"
+r4 --at "$now" >"$WORK/r4.out" || fail "rotate after the rest was refused: $(cat "$WORK/r4.out")"
+grep -q "9660 new tokens" "$WORK/r4.out" || fail "not the rest of the day: $(cat "$WORK/r4.out")"
+[ "$(held)" = 10094 ] || fail "after the rest was added: $(held) tokens"
+[ "$(ends4)" = "[$(((now / 60 + 1440 + 2) * 60))]" ] || fail "status after the rest was added: until $(ends4)"
 
 # The phone's side: the door's profile names the token port, and a knock
 # with that profile alone opens.

@@ -8,12 +8,13 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::apply;
 use super::door::{self, Door};
 use super::layout::{self, Slot, TABLE};
 use super::monitor::Monitor;
 use super::nft;
 use super::ruleset::{self, Ruleset};
-use super::tokens::{self, Span};
+use super::tokens::{self, Span, Split};
 use super::used;
 use crate::clock;
 use crate::derive;
@@ -64,10 +65,10 @@ impl Job {
         // The tokens: those the live table lacks are applied; the copy for
         // the host firewall holds the next hour's (tokens.rs). The one-use
         // marks go into both.
-        let (mut live_adds, mut copy_adds, mut tokens) = (String::new(), String::new(), 0);
+        let (mut split, mut copy_adds) = (Split::default(), String::new());
         if rs.layout.tokens {
             let live = nft::triples(&nft::set(&self.nft, "tman")?);
-            tokens = tokens::adds(&list, &rs.layout, now, Span::Live(&live), &mut live_adds);
+            split = tokens::split(&list, &rs.layout, now, &live, apply::parts());
             tokens::adds(&list, &rs.layout, now, Span::Copy, &mut copy_adds);
         }
         let mut marks = String::new();
@@ -87,20 +88,25 @@ impl Job {
                 ));
             }
         }
-        let applied = format!("{}{live_adds}{marks}", rs.text);
+        let applied = format!("{}{}{marks}", rs.text, split.main);
         let copy = format!("{}{copy_adds}{marks}", rs.text);
         let t = Instant::now();
         // One batch: nft checks the whole text, and the kernel commits it
         // all or nothing; a failure leaves the previous table as it was.
         // (A separate `nft -c` sends the same batch and aborts it: twice
-        // the time for no more safety.)
-        nft::run(&self.nft, &["-f", "-"], applied.as_bytes())?;
+        // the time for no more safety.) A day of tokens may follow in
+        // batches of its own (apply.rs).
+        let rest = apply::apply(&self.nft, &applied, &split)?;
         let ms = t.elapsed().as_millis();
         atomic_file::write_private(&self.include, copy.as_bytes()).map_err(|e| {
             Error::failure(format!(
                 "the table is installed, but the copy for the host firewall's include is not: {e}"
             ))
         })?;
+        if let Some(e) = rest {
+            return Err(e);
+        }
+        let tokens = split.count;
         let n = list.len();
         Ok(Rotated {
             line: Some(format!(

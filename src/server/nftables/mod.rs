@@ -2,9 +2,10 @@
 //! doors file lists the doors (`door`); the whole table is rendered as one
 //! text (`ruleset`, from the model in `layout`; its parts in `objects`,
 //! `elements`, `chains`) and applied by the `nft` binary (`nft`) in one
-//! transaction (`job`), which keeps the one-use marks (`used`) and adds the
-//! tokens a day ahead (`tokens`).
+//! transaction (`job`, `apply`), which keeps the one-use marks (`used`) and
+//! adds the tokens a day ahead (`tokens`).
 
+pub mod apply;
 pub mod chains;
 pub mod door;
 pub mod elements;

@@ -9,7 +9,7 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use crate::env::Env;
 use crate::error::{Error, Result, quote};
@@ -64,6 +64,17 @@ pub fn command(nft: &Path, args: &[&str]) -> Command {
 /// A failure says nft's first error line, never the input lines it quotes
 /// after it (they hold sequences).
 pub fn run(nft: &Path, args: &[&str], input: &[u8]) -> Result<Vec<u8>> {
+    start(nft, args, input)?.finish()
+}
+
+/// An nft that has its input and runs; `finish` waits for it.
+pub struct Running<'a> {
+    nft: &'a Path,
+    child: Child,
+}
+
+/// Start `nft ARGS` on `input`, not waiting for it (several run at once).
+pub fn start<'a>(nft: &'a Path, args: &[&str], input: &[u8]) -> Result<Running<'a>> {
     let mut child = command(nft, args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -76,30 +87,37 @@ pub fn run(nft: &Path, args: &[&str], input: &[u8]) -> Result<Vec<u8>> {
     if let Some(mut s) = child.stdin.take() {
         let _ = s.write_all(input);
     }
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    if let Some(mut s) = child.stdout.take() {
-        let _ = s.read_to_end(&mut out);
+    Ok(Running { nft, child })
+}
+
+impl Running<'_> {
+    pub fn finish(mut self) -> Result<Vec<u8>> {
+        let nft = self.nft;
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        if let Some(mut s) = self.child.stdout.take() {
+            let _ = s.read_to_end(&mut out);
+        }
+        if let Some(mut s) = self.child.stderr.take() {
+            let _ = s.read_to_end(&mut err);
+        }
+        let status = self.child.wait().map_err(|e| Error::io(nft.display(), e))?;
+        if status.success() {
+            return Ok(out);
+        }
+        let text = String::from_utf8_lossy(&err);
+        let first = text
+            .lines()
+            .find(|l| l.contains("Error:"))
+            .or_else(|| text.lines().next())
+            .unwrap_or("no message");
+        // Where the error was, as nft says it (stdin:LINE:COLUMNS), and what.
+        let first = first.strip_prefix("/dev/stdin:").unwrap_or(first);
+        Err(Error::failure(format!(
+            "nft refused it ({status}): {}",
+            first.trim()
+        )))
     }
-    if let Some(mut s) = child.stderr.take() {
-        let _ = s.read_to_end(&mut err);
-    }
-    let status = child.wait().map_err(|e| Error::io(nft.display(), e))?;
-    if status.success() {
-        return Ok(out);
-    }
-    let text = String::from_utf8_lossy(&err);
-    let first = text
-        .lines()
-        .find(|l| l.contains("Error:"))
-        .or_else(|| text.lines().next())
-        .unwrap_or("no message");
-    // Where the error was, as nft says it (stdin:LINE:COLUMNS), and what.
-    let first = first.strip_prefix("/dev/stdin:").unwrap_or(first);
-    Err(Error::failure(format!(
-        "nft refused it ({status}): {}",
-        first.trim()
-    )))
 }
 
 /// `nft -j ARGS`, parsed; `None` when the object does not exist.

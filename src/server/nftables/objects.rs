@@ -112,10 +112,7 @@ pub fn declare(l: &Layout) -> Declared {
     }
     if l.tokens {
         // Added to, never flushed by an apply (see tokens.rs).
-        let _ = writeln!(
-            t,
-            "\tset tok {{ typeof @ih,0,128 . meta priority; flags timeout; }}"
-        );
+        let _ = writeln!(t, "\t{}", super::tokens::DECLARE);
     }
     let _ = writeln!(
         t,
