@@ -7,9 +7,11 @@
 //! every argv to every user). nft is found by absolute path, and runs with
 //! an empty environment but a fixed PATH (ours may hold the secret).
 
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+
+use rustix::fs::{MemfdFlags, memfd_create};
 
 use crate::env::Env;
 use crate::error::{Error, Result, quote};
@@ -64,29 +66,47 @@ pub fn command(nft: &Path, args: &[&str]) -> Command {
 /// A failure says nft's first error line, never the input lines it quotes
 /// after it (they hold sequences).
 pub fn run(nft: &Path, args: &[&str], input: &[u8]) -> Result<Vec<u8>> {
-    start(nft, args, input)?.finish()
-}
-
-/// An nft that has its input and runs; `finish` waits for it.
-pub struct Running<'a> {
-    nft: &'a Path,
-    child: Child,
-}
-
-/// Start `nft ARGS` on `input`, not waiting for it (several run at once).
-pub fn start<'a>(nft: &'a Path, args: &[&str], input: &[u8]) -> Result<Running<'a>> {
-    let mut child = command(nft, args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| Error::io(nft.display(), e))?;
+    let mut child = spawn(nft, args)?;
     // nft reads all of its input before it writes a line (it parses the
     // whole text first), so no writer thread is needed: write, close, read.
     // A nft that exits early leaves us EPIPE, and its message on stderr.
     if let Some(mut s) = child.stdin.take() {
         let _ = s.write_all(input);
     }
+    Running { nft, child }.finish()
+}
+
+fn spawn(nft: &Path, args: &[&str]) -> Result<Child> {
+    command(nft, args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::io(nft.display(), e))
+}
+
+/// An nft that runs; `finish` waits for it.
+pub struct Running<'a> {
+    nft: &'a Path,
+    child: Child,
+}
+
+/// Start `nft ARGS` on `input`, not waiting for it (several run at once).
+/// The input is an anonymous file, not a pipe: a pipe takes 64 KiB at a
+/// time, and the next nft would wait for this one to read its input.
+pub fn start<'a>(nft: &'a Path, args: &[&str], input: &[u8]) -> Result<Running<'a>> {
+    let file = memfd_create("nft-input", MemfdFlags::CLOEXEC)
+        .map_err(|e| Error::io("an anonymous file for nft's input", e))?;
+    let mut file = std::fs::File::from(file);
+    file.write_all(input)
+        .and_then(|_| file.seek(SeekFrom::Start(0)))
+        .map_err(|e| Error::io("an anonymous file for nft's input", e))?;
+    let child = command(nft, args)
+        .stdin(Stdio::from(file))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::io(nft.display(), e))?;
     Ok(Running { nft, child })
 }
 
