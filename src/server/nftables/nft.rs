@@ -7,11 +7,12 @@
 //! every argv to every user). nft is found by absolute path, and runs with
 //! an empty environment but a fixed PATH (ours may hold the secret).
 
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use rustix::fs::{MemfdFlags, memfd_create};
+use rustix::io::pwrite;
 
 use crate::env::Env;
 use crate::error::{Error, Result, quote};
@@ -95,12 +96,15 @@ pub struct Running<'a> {
 /// The input is an anonymous file, not a pipe: a pipe takes 64 KiB at a
 /// time, and the next nft would wait for this one to read its input.
 pub fn start<'a>(nft: &'a Path, args: &[&str], input: &[u8]) -> Result<Running<'a>> {
-    let file = memfd_create("nft-input", MemfdFlags::CLOEXEC)
-        .map_err(|e| Error::io("an anonymous file for nft's input", e))?;
-    let mut file = std::fs::File::from(file);
-    file.write_all(input)
-        .and_then(|_| file.seek(SeekFrom::Start(0)))
-        .map_err(|e| Error::io("an anonymous file for nft's input", e))?;
+    let file = memfd_create("nft-input", MemfdFlags::CLOEXEC).and_then(|f| {
+        // pwrite leaves the offset at 0, where nft starts reading.
+        let mut at = 0;
+        while at < input.len() {
+            at += pwrite(&f, &input[at..], at as u64)?;
+        }
+        Ok(f)
+    });
+    let file = file.map_err(|e| Error::io("an anonymous file for nft's input", e))?;
     let child = command(nft, args)
         .stdin(Stdio::from(file))
         .stdout(Stdio::piped())

@@ -196,7 +196,7 @@ fn block(q: usize, d: &Door, lo: u64, hi: u64, now: u64, text: &mut String) -> u
 
 /// The manifest saying that each door holds its tokens up to `hi(door)`,
 /// replacing the one the table's text gave.
-fn manifests(todo: &[Todo], hi: impl Fn(&Todo) -> u64, text: &mut String) {
+fn manifests(todo: &[Todo], hi: &dyn Fn(&Todo) -> u64, text: &mut String) {
     if todo.is_empty() {
         return;
     }
@@ -216,7 +216,7 @@ pub fn adds(doors: &[Door], l: &Layout, now: u64, span: Span, text: &mut String)
         let _ = writeln!(text, "flush set {TABLE} tok");
     }
     if matches!(span, Span::Copy) {
-        manifests(&todo, |t| t.3, text);
+        manifests(&todo, &|t| t.3, text);
     }
     todo.iter()
         .map(|&(q, d, lo, hi)| block(q, d, lo, hi, now, text))
@@ -280,8 +280,8 @@ pub fn split(doors: &[Door], l: &Layout, now: u64, live: &Live, parts: usize) ->
             &mut out.rest[i % n],
         );
     }
-    manifests(&todo, |t| cut(t).max(t.2.saturating_sub(1)), &mut out.main);
-    manifests(&todo, |t| t.3, &mut out.day);
+    manifests(&todo, &|t| cut(t).max(t.2.saturating_sub(1)), &mut out.main);
+    manifests(&todo, &|t| t.3, &mut out.day);
     out.rest.retain(|r| !r.is_empty());
     out
 }
