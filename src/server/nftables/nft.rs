@@ -7,7 +7,7 @@
 //! every argv to every user). nft is found by absolute path, and runs with
 //! an empty environment but a fixed PATH (ours may hold the secret).
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -67,23 +67,7 @@ pub fn command(nft: &Path, args: &[&str]) -> Command {
 /// A failure says nft's first error line, never the input lines it quotes
 /// after it (they hold sequences).
 pub fn run(nft: &Path, args: &[&str], input: &[u8]) -> Result<Vec<u8>> {
-    let mut child = spawn(nft, args)?;
-    // nft reads all of its input before it writes a line (it parses the
-    // whole text first), so no writer thread is needed: write, close, read.
-    // A nft that exits early leaves us EPIPE, and its message on stderr.
-    if let Some(mut s) = child.stdin.take() {
-        let _ = s.write_all(input);
-    }
-    Running { nft, child }.finish()
-}
-
-fn spawn(nft: &Path, args: &[&str]) -> Result<Child> {
-    command(nft, args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| Error::io(nft.display(), e))
+    start(nft, args, input)?.finish()
 }
 
 /// An nft that runs; `finish` waits for it.
@@ -94,13 +78,17 @@ pub struct Running<'a> {
 
 /// Start `nft ARGS` on `input`, not waiting for it (several run at once).
 /// The input is an anonymous file, not a pipe: a pipe takes 64 KiB at a
-/// time, and the next nft would wait for this one to read its input.
+/// time, and the next nft would wait for this one to read its input (nft
+/// reads all of it before it writes a line).
 pub fn start<'a>(nft: &'a Path, args: &[&str], input: &[u8]) -> Result<Running<'a>> {
     let file = memfd_create("nft-input", MemfdFlags::CLOEXEC).and_then(|f| {
         // pwrite leaves the offset at 0, where nft starts reading.
         let mut at = 0;
         while at < input.len() {
-            at += pwrite(&f, &input[at..], at as u64)?;
+            match pwrite(&f, &input[at..], at as u64)? {
+                0 => return Err(rustix::io::Errno::NOSPC),
+                n => at += n,
+            }
         }
         Ok(f)
     });

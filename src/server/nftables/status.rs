@@ -12,6 +12,7 @@ use super::elements::manifest;
 use super::job;
 use super::layout::{RATE_IDLE, SET_SIZE, Slot, fnv, group, knock};
 use super::nft;
+use super::tokens;
 use crate::error::Result;
 use crate::json::Value;
 
@@ -66,8 +67,7 @@ fn token_ends(nft: &Path, doors: &[Door]) -> Result<Vec<(u32, u64)>> {
         .filter_map(|d| {
             let name = fnv(&[&d.name]);
             let t = tman.iter().find(|t| t.0 == name)?;
-            // Token j is taken up to the end of period j+1.
-            Some((name, (t.2 + 2).saturating_mul(d.settings.period)))
+            Some((name, tokens::until(d.settings.period, t.2)))
         })
         .collect())
 }

@@ -58,6 +58,12 @@ pub fn maps(q: usize) -> [(String, i64); 6] {
     ]
 }
 
+/// When period `j`'s token stops opening: it is taken up to the end of
+/// period j+1.
+pub fn until(period: u64, j: u64) -> u64 {
+    j.saturating_add(2).saturating_mul(period)
+}
+
 /// The periods whose tokens a door has installed at `now`.
 pub fn range(period: u64, now: u64) -> (u64, u64) {
     let n = now / period;
@@ -187,7 +193,7 @@ fn block(q: usize, d: &Door, lo: u64, hi: u64, now: u64, text: &mut String) -> u
     for j in lo..=hi {
         text.push_str("\t0x");
         token::push_hex(&keyed.token(j * p, &d.name), text);
-        let ttl = ((j + 2) * p).saturating_sub(now).max(1);
+        let ttl = until(p, j).saturating_sub(now).max(1);
         let _ = writeln!(text, " . 0x{:08x} timeout {ttl}s,", key(q, j));
     }
     let _ = writeln!(text, "}}");
@@ -208,13 +214,10 @@ fn manifests(todo: &[Todo], hi: &dyn Fn(&Todo) -> u64, text: &mut String) {
     let _ = writeln!(text, "}}");
 }
 
-/// `add element` lines for the tokens of `span` at `now`, and their
-/// number.
+/// `add element` lines for the tokens of `span` (a day's or the copy's;
+/// the live table's are `split`'s) at `now`, and their number.
 pub fn adds(doors: &[Door], l: &Layout, now: u64, span: Span, text: &mut String) -> usize {
-    let (flush, todo) = todo(doors, l, now, &span);
-    if flush {
-        let _ = writeln!(text, "flush set {TABLE} tok");
-    }
+    let (_, todo) = todo(doors, l, now, &span);
     if matches!(span, Span::Copy) {
         manifests(&todo, &|t| t.3, text);
     }
