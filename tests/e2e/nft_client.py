@@ -23,9 +23,9 @@ nft_hosts.sh puts on a veth pair between two namespaces it made.
                              one UDP datagram to PORT from each of COUNT
                              spoofed sources from 127.FIRST.0.0 up (raw
                              socket, IPv4 over lo), again and again until
-                             killed, each pass after one from KEEP (a
-                             source that stays known); prints the first
-                             pass's time
+                             killed, each pass after one from each of
+                             KEEP (comma-separated sources that stay
+                             known); prints the first pass's time
   burst SRC DST PORT COUNT [SEQ [FROM]]
                              COUNT datagrams of one byte from SRC, at once,
                              then at once the knocks of SEQ (from FROM, or
@@ -109,8 +109,8 @@ def flood(dst, port, first, count, keep=None):
     passes = 0
     while True:
         started = time.time()
-        if keep:
-            s.sendto(packet(socket.inet_aton(keep), 0), (dst, 0))
+        for k in keep.split(",") if keep else []:
+            s.sendto(packet(socket.inet_aton(k), 0), (dst, 0))
         for p in packets:
             s.sendto(p, (dst, 0))
         passes += 1

@@ -41,8 +41,11 @@ opens 2001:db8:0:1::1 31 "a knock from another /64" ::1
 "${NC[@]}" knock 127.0.5.1 127.0.0.1 "$ssh"
 opens 127.0.5.1 30 "before the flood"
 # The flood goes on while we look (its sources are forgotten 10 s after
-# their last packet); 127.0.5.1 keeps knocking through it.
-"${NC[@]}" flood 127.0.0.1 4444 8 65535 127.0.5.1 >"$WORK/flood.out" &
+# their last packet); 127.0.5.1 keeps knocking through it. So does
+# 127.0.5.3, known from its burst: were it forgotten while the set is
+# full, its place would be free for whichever source knocks next, the
+# flood's or the new one's.
+"${NC[@]}" flood 127.0.0.1 4444 8 65535 127.0.5.1,127.0.5.3 >"$WORK/flood.out" &
 flood=$!
 n=0
 for _ in $(seq 30); do n=$(rate4); [ "$n" = 65535 ] && break; sleep 0.5; done
