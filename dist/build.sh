@@ -21,6 +21,10 @@
 #   rounds are not unrolled; 10 KB less on mips (527 -> 517 KB with the
 #   nftables backend's status, 2026-12-01); a derivation hashes a few
 #   blocks, so generate's time does not change measurably;
+# - fmt-debug=none and location-detail=none: `{:?}` prints nothing (only
+#   tests use it) and panics carry no file and line (they print nothing
+#   anyway); 1.2 KB on mips, which the netlink path for tokens needed
+#   (2026-12-02);
 # - zig (PyPI ziglang, through cargo-zigbuild) links against its own musl for
 #   every target; llvm-objcopy then drops mips' .pdr (84 KB of procedure
 #   descriptors that nothing at run time reads).
@@ -63,7 +67,7 @@ for t in "$@"; do
 done
 
 # RUSTFLAGS reach only the targets' crates, not build.rs (built for the host).
-RUSTFLAGS="-C link-self-contained=no -C relocation-model=static -C force-unwind-tables=no -Z unstable-options -C panic=immediate-abort --cfg sha2_backend_soft=\"compact\"" \
+RUSTFLAGS="-C link-self-contained=no -C relocation-model=static -C force-unwind-tables=no -Z unstable-options -C panic=immediate-abort -Z fmt-debug=none -Z location-detail=none --cfg sha2_backend_soft=\"compact\"" \
     cargo "+$NIGHTLY" zigbuild --locked --profile dist "${target_args[@]}" \
     -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size
 
