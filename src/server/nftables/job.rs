@@ -68,7 +68,7 @@ impl Job {
         let (mut split, mut copy_adds) = (Split::default(), String::new());
         if rs.layout.tokens {
             let live = nft::triples(&nft::set(&self.nft, "tman")?);
-            split = tokens::split(&list, &rs.layout, now, &live, apply::parts());
+            split = tokens::split(&list, &rs.layout, now, &live);
             tokens::adds(&list, &rs.layout, now, Span::Copy, &mut copy_adds);
         }
         let mut marks = String::new();

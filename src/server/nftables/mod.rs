@@ -3,7 +3,7 @@
 //! text (`ruleset`, from the model in `layout`; its parts in `objects`,
 //! `elements`, `chains`) and applied by the `nft` binary (`nft`) in one
 //! transaction (`job`, `apply`), which keeps the one-use marks (`used`) and
-//! adds the tokens a day ahead (`tokens`).
+//! adds the tokens a day ahead (`tokens`; most of a day's over `netlink`).
 
 pub mod apply;
 pub mod chains;
@@ -12,6 +12,7 @@ pub mod elements;
 pub mod job;
 pub mod layout;
 pub mod monitor;
+pub mod netlink;
 pub mod nft;
 pub mod objects;
 pub mod ruleset;

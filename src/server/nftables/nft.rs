@@ -76,10 +76,9 @@ pub struct Running<'a> {
     child: Child,
 }
 
-/// Start `nft ARGS` on `input`, not waiting for it (several run at once).
-/// The input is an anonymous file, not a pipe: a pipe takes 64 KiB at a
-/// time, and the next nft would wait for this one to read its input (nft
-/// reads all of it before it writes a line).
+/// Start `nft ARGS` on `input`, not waiting for it (apply.rs sends tokens
+/// over netlink meanwhile). The input is an anonymous file, not a pipe: a
+/// pipe takes 64 KiB at a time, and we would wait for nft to read it.
 pub fn start<'a>(nft: &'a Path, args: &[&str], input: &[u8]) -> Result<Running<'a>> {
     let file = memfd_create("nft-input", MemfdFlags::CLOEXEC).and_then(|f| {
         // pwrite leaves the offset at 0, where nft starts reading.

@@ -180,24 +180,39 @@ fn todo<'a>(doors: &'a [Door<'a>], l: &Layout, now: u64, span: &Span) -> (bool, 
     (live.is_some() && !kept, todo)
 }
 
+/// A token element as the kernel holds it (the token's bytes, then the
+/// window key in host order: `meta priority`'s), and its timeout.
+pub type Elem = ([u8; 20], u64);
+
+/// One door's elements for periods `lo..=hi`: for netlink.rs, or `block`.
+fn elems(q: usize, d: &Door, lo: u64, hi: u64, now: u64, out: &mut Vec<Elem>) {
+    let p = d.settings.period;
+    let keyed = d.settings.token_key();
+    for j in lo..=hi {
+        let mut e = [0; 20];
+        e[..16].copy_from_slice(&keyed.token(j * p, &d.name));
+        e[16..].copy_from_slice(&key(q, j).to_ne_bytes());
+        out.push((e, until(p, j).saturating_sub(now).max(1)));
+    }
+}
+
 /// One door's `add element` block for periods `lo..=hi`; how many.
 fn block(q: usize, d: &Door, lo: u64, hi: u64, now: u64, text: &mut String) -> usize {
-    if lo > hi {
+    let mut all = Vec::new();
+    elems(q, d, lo, hi, now, &mut all);
+    if all.is_empty() {
         return 0;
     }
     // The key as a plain number: nft parses it faster than a tc class id
     // (fd00:8c7).
-    let p = d.settings.period;
     let _ = writeln!(text, "add element {TABLE} tok {{");
-    let keyed = d.settings.token_key();
-    for j in lo..=hi {
+    for ((e, ttl), j) in all.iter().zip(lo..) {
         text.push_str("\t0x");
-        token::push_hex(&keyed.token(j * p, &d.name), text);
-        let ttl = until(p, j).saturating_sub(now).max(1);
+        token::push_hex(&e[..16].try_into().unwrap_or_default(), text);
         let _ = writeln!(text, " . 0x{:08x} timeout {ttl}s,", key(q, j));
     }
     let _ = writeln!(text, "}}");
-    (hi - lo + 1) as usize
+    all.len()
 }
 
 /// The manifest saying that each door holds its tokens up to `hi(door)`,
@@ -230,24 +245,21 @@ pub fn adds(doors: &[Door], l: &Layout, now: u64, span: Span, text: &mut String)
 pub const SPLIT_MIN: usize = 8192;
 
 /// The tokens the live table lacks, split for applying: `main` goes with
-/// the table, and when there are many, `rest` holds the periods past the
-/// copy's hour in `parts` texts applied by as many nft processes at once
-/// (one transaction of a day's tokens for 100 doors takes 2 s; four beside
-/// each other on 2 cores, 0.8 s). Until they are in, the manifest says the
-/// hour, so a failure leaves a table that tells the next rotation what to
-/// add; `day` then says the day.
+/// the table; when there are many, `rest` holds the periods past the
+/// copy's hour, for netlink.rs (nft would parse them for 1.2 s). Until
+/// they are in, the manifest says the hour; `day` then says the day.
 #[derive(Default)]
 pub struct Split {
     /// Run first, alone: declares and empties `tok` (no door has tokens
-    /// installed), so that `rest` can go in beside `main`.
+    /// installed), so that `rest` can go in while nft parses `main`.
     pub early: Option<String>,
     pub main: String,
-    pub rest: Vec<String>,
+    pub rest: Vec<Elem>,
     pub day: String,
     pub count: usize,
 }
 
-pub fn split(doors: &[Door], l: &Layout, now: u64, live: &Live, parts: usize) -> Split {
+pub fn split(doors: &[Door], l: &Layout, now: u64, live: &Live) -> Split {
     let (flush, todo) = todo(doors, l, now, &Span::Live(live));
     let count: usize = todo
         .iter()
@@ -256,7 +268,9 @@ pub fn split(doors: &[Door], l: &Layout, now: u64, live: &Live, parts: usize) ->
     // No door has tokens installed: nothing is lost by emptying `tok` early.
     let beside = live.is_empty() && count >= SPLIT_MIN;
     let mut out = Split {
-        early: beside.then(early),
+        // `tok` declared alone (and the table, if missing), and emptied.
+        early: beside
+            .then(|| format!("table {TABLE} {{\n\t{DECLARE}\n}}\nflush set {TABLE} tok\n")),
         count,
         ..Split::default()
     };
@@ -270,29 +284,15 @@ pub fn split(doors: &[Door], l: &Layout, now: u64, live: &Live, parts: usize) ->
         return out;
     }
     let cut = |t: &Todo| copy_hi(t.1.settings.period, now).min(t.3);
-    out.rest = vec![String::new(); parts.max(1)];
-    let n = out.rest.len();
-    for (i, t) in todo.iter().enumerate() {
+    out.rest.reserve(count);
+    for t in &todo {
         block(t.0, t.1, t.2, cut(t), now, &mut out.main);
-        block(
-            t.0,
-            t.1,
-            t.2.max(cut(t) + 1),
-            t.3,
-            now,
-            &mut out.rest[i % n],
-        );
+        elems(t.0, t.1, t.2.max(cut(t) + 1), t.3, now, &mut out.rest);
     }
     manifests(&todo, &|t| cut(t).max(t.2.saturating_sub(1)), &mut out.main);
     manifests(&todo, &|t| t.3, &mut out.day);
-    out.rest.retain(|r| !r.is_empty());
     out
 }
 
 /// The set `tok`, as the table declares it.
 pub const DECLARE: &str = "set tok { typeof @ih,0,128 . meta priority; flags timeout; }";
-
-/// `tok` declared alone (and the table, if missing), and emptied.
-fn early() -> String {
-    format!("table {TABLE} {{\n\t{DECLARE}\n}}\nflush set {TABLE} tok\n")
-}

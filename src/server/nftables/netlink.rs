@@ -1,0 +1,130 @@
+//! Set elements added straight over netlink, in nf_tables batches of our
+//! own: a day of tokens is 144 200 elements for 100 doors, which nft
+//! parses at 8 µs each (1.2 s of CPU) while the kernel takes 2.5 µs; these
+//! are encoded here at a fraction of that. The table itself still goes
+//! through nft, which checks its text.
+//!
+//! No ruleset generation is sent, so a batch is never refused because
+//! another committed first (the table's own nft may run beside us).
+
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::io::Errno;
+use rustix::net::{
+    AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType, netlink, recv, send, socket_with,
+};
+
+const SUBSYS_NFTABLES: u16 = 10;
+const NEWSETELEM: u16 = SUBSYS_NFTABLES << 8 | 12;
+const BATCH_BEGIN: u16 = 16;
+const BATCH_END: u16 = 17;
+const ERROR: u16 = 2;
+const REQUEST: u16 = 1;
+const ACK: u16 = 4;
+const CREATE: u16 = 0x400;
+const NESTED: u16 = 0x8000;
+const NFPROTO_INET: u8 = 1;
+/// A message's elements sit in one attribute, whose length is 16 bits.
+/// Each message goes in a batch of its own, which one send carries (the
+/// socket's send buffer holds 212 992 bytes by default), and its refusal,
+/// which quotes it whole (44 KB), cannot overrun the receive buffer.
+const PER_MESSAGE: usize = 1000;
+
+fn attr(buf: &mut Vec<u8>, kind: u16, payload: &[u8]) {
+    let at = open(buf, kind);
+    buf.extend_from_slice(payload);
+    close(buf, at);
+}
+
+/// Start an attribute (or, with `NESTED`, a nest) whose length `close` sets.
+fn open(buf: &mut Vec<u8>, kind: u16) -> usize {
+    let at = buf.len();
+    buf.extend_from_slice(&[0, 0]);
+    buf.extend_from_slice(&kind.to_ne_bytes());
+    at
+}
+
+fn close(buf: &mut Vec<u8>, at: usize) {
+    let len = (buf.len() - at) as u16;
+    buf[at..at + 2].copy_from_slice(&len.to_ne_bytes());
+    buf.resize(buf.len().next_multiple_of(4), 0);
+}
+
+/// A message header and nfgenmsg; `end` sets its length.
+/// (Sequence numbers stay 0: one message is answered at a time.)
+fn message(buf: &mut Vec<u8>, kind: u16, flags: u16, family: u8) -> usize {
+    let at = buf.len();
+    let res = if family == 0 { SUBSYS_NFTABLES } else { 0 };
+    let [k0, k1] = kind.to_ne_bytes();
+    let [f0, f1] = flags.to_ne_bytes();
+    let [r0, r1] = res.to_be_bytes();
+    buf.extend_from_slice(&[
+        0, 0, 0, 0, k0, k1, f0, f1, 0, 0, 0, 0, 0, 0, 0, 0, family, 0, r0, r1,
+    ]);
+    at
+}
+
+fn end(buf: &mut [u8], at: usize) {
+    let len = (buf.len() - at) as u32;
+    buf[at..at + 4].copy_from_slice(&len.to_ne_bytes());
+}
+
+/// Add `elems` (key bytes, as the kernel holds them, and a timeout in
+/// seconds) to `set` of the inet table `table`, 1000 a transaction: on an
+/// error, those before it are in. (ENFILE: the set is full.)
+pub fn add<const K: usize>(table: &str, set: &str, elems: &[([u8; K], u64)]) -> Result<(), Errno> {
+    let fd = socket_with(
+        AddressFamily::NETLINK,
+        SocketType::RAW,
+        SocketFlags::CLOEXEC,
+        Some(netlink::NETFILTER),
+    )?;
+    let (table, set) = (format!("{table}\0"), format!("{set}\0"));
+    let mut buf = Vec::with_capacity(PER_MESSAGE * (K + 28) + 512);
+    for chunk in elems.chunks(PER_MESSAGE) {
+        buf.clear();
+        let b = message(&mut buf, BATCH_BEGIN, REQUEST, 0);
+        end(&mut buf, b);
+        let m = message(&mut buf, NEWSETELEM, REQUEST | CREATE | ACK, NFPROTO_INET);
+        attr(&mut buf, 1, table.as_bytes());
+        attr(&mut buf, 2, set.as_bytes());
+        let list = open(&mut buf, 3 | NESTED);
+        for (key, timeout) in chunk {
+            let e = open(&mut buf, 1 | NESTED);
+            let k = open(&mut buf, 1 | NESTED);
+            attr(&mut buf, 1, key);
+            close(&mut buf, k);
+            attr(&mut buf, 4, &(timeout.saturating_mul(1000)).to_be_bytes());
+            close(&mut buf, e);
+        }
+        close(&mut buf, list);
+        end(&mut buf, m);
+        let b = message(&mut buf, BATCH_END, REQUEST, 0);
+        end(&mut buf, b);
+        send(&fd, &buf, SendFlags::empty())?;
+        wait(&fd)?;
+    }
+    Ok(())
+}
+
+/// Read the kernel's answer to the batch: an acknowledgement, or the
+/// refusal of its message or of the batch (then nothing of it is in).
+fn wait(fd: &OwnedFd) -> Result<(), Errno> {
+    let mut buf = [0u8; 4096];
+    loop {
+        // A refusal longer than the buffer is cut; its error comes first.
+        let (n, _) = recv(fd.as_fd(), &mut buf[..], RecvFlags::empty())?;
+        let mut at = 0;
+        while at + 20 <= n {
+            let len = u32::from_ne_bytes(buf[at..at + 4].try_into().unwrap_or_default()) as usize;
+            if u16::from_ne_bytes([buf[at + 4], buf[at + 5]]) == ERROR {
+                return match i32::from_ne_bytes(
+                    buf[at + 16..at + 20].try_into().unwrap_or_default(),
+                ) {
+                    0 => Ok(()),
+                    e => Err(Errno::from_raw_os_error(-e)),
+                };
+            }
+            at += len.next_multiple_of(4).max(16);
+        }
+    }
+}
