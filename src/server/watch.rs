@@ -89,6 +89,10 @@ pub fn watch(env: &Result<Settings>, job: &dyn Backend) -> Result<()> {
         let current = held.is_some_and(|t| starts(t, &periods) == starts(now, &periods));
         if !current && retry_at.is_none_or(|t| Instant::now() >= t) {
             let at_boundary = held.is_some();
+            // No ear while the job works: its own changes are no news (and
+            // nftables sends a day of tokens as events to whoever listens,
+            // which doubles the time); a new ear looks afterwards.
+            changes = None;
             match job.once(env, None) {
                 Ok(done) => {
                     report(&done, at_boundary, latest(&starts(done.at, &done.periods)));
@@ -112,13 +116,17 @@ pub fn watch(env: &Result<Settings>, job: &dyn Backend) -> Result<()> {
             let wait = r.saturating_duration_since(Instant::now()).as_secs();
             until = until.min(clock::now()?.saturating_add(wait.max(1)));
         }
+        // A new ear has news at once: whether the work is still there.
+        let mut news = false;
         if changes.is_none() && Instant::now() >= watcher_after {
             changes = job.changes();
+            news = changes.is_some();
         }
         let fd = changes.as_ref().map(|c| c.fd());
-        if sleep_until(from, until, fd) {
+        if news || sleep_until(from, until, fd) {
             match changes.as_mut().and_then(|c| c.undone()) {
-                Some(true) => {
+                // (Nothing held: the retry's timer decides, not the ear.)
+                Some(true) if held.is_some() => {
                     log(&format!(
                         "{} was undone from outside; putting it back",
                         job.target()
@@ -126,7 +134,7 @@ pub fn watch(env: &Result<Settings>, job: &dyn Backend) -> Result<()> {
                     held = None;
                     retry_at = None;
                 }
-                Some(false) => {}
+                Some(_) => {}
                 None => {
                     changes = None;
                     watcher_after = Instant::now() + Duration::from_secs(RETRY);

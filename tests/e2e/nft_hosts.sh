@@ -69,18 +69,28 @@ shut 2001:db8::2 2001:db8::1 "IPv6 before a knock"
 in_client "$KR" knock 2001:db8::1 ssh || fail "knock over IPv6"
 opens 2001:db8::2 2001:db8::1 "IPv6 after a knock"
 
-# Watch mode: a flush of the whole ruleset (a firewall stop) and a
-# deletion by hand; the table is back within seconds each time.
+# Watch mode: a flush of the whole ruleset (a firewall stop), a deletion
+# by hand, and one at the end of another's big transaction while watch is
+# stopped, so that the 20000 element events before it overrun watch's ear
+# (which then looks whether the table is there); the table is back within
+# seconds each time.
+python3 -c 'print("table inet other {\n\tset s { type ipv4_addr; }\n}")
+print("add element inet other s {", ", ".join("10.%d.%d.1" % (i // 256, i % 256) for i in range(20000)), "}")
+print("delete table inet knock_rotator")' >"$WORK/big.nft"
 "$KR" rotate --backend nftables --doors-file "$WORK/doors" --watch >"$WORK/watch.log" 2>&1 &
 watch=$!
 wait_for "watch's first rotation" 5 grep -qs "installed 1 door" "$WORK/watch.log"
 back() { nft list table inet knock_rotator >/dev/null 2>&1; }
 undone() { grep -c "undone from outside; putting it back" "$WORK/watch.log" || true; }
 n=0
-for how in "flush ruleset" "delete table inet knock_rotator"; do
+for how in "flush ruleset" "delete table inet knock_rotator" "-f $WORK/big.nft"; do
     sleep 0.5
     t0=$(date +%s%N)
-    nft "$how"
+    case $how in -f*) kill -STOP $watch ;; esac
+    # (Word-split on purpose: nft takes its words as one command.)
+    # shellcheck disable=SC2086
+    nft $how
+    kill -CONT $watch
     n=$((n + 1))
     # Watch says it saw the table go (it may be back before we could look).
     wait_for "watch to see '$how'" 3 test "$(undone)" -ge $n

@@ -53,7 +53,7 @@ impl Backend for Job {
     }
 
     fn changes(&self) -> Option<Box<dyn Changes>> {
-        Monitor::start(&self.nft).map(|m| Box::new(m) as Box<dyn Changes>)
+        Monitor::start().map(|m| Box::new(m) as Box<dyn Changes>)
     }
 }
 

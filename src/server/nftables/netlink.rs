@@ -9,11 +9,15 @@
 
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
+use rustix::net::netlink::SocketAddrNetlink;
 use rustix::net::{
-    AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType, netlink, recv, send, socket_with,
+    AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType, bind, netlink, recv, send,
+    socket_with,
 };
 
 const SUBSYS_NFTABLES: u16 = 10;
+const GETTABLE: u16 = SUBSYS_NFTABLES << 8 | 1;
+const DELTABLE: u16 = SUBSYS_NFTABLES << 8 | 2;
 const NEWSETELEM: u16 = SUBSYS_NFTABLES << 8 | 12;
 const BATCH_BEGIN: u16 = 16;
 const BATCH_END: u16 = 17;
@@ -93,6 +97,63 @@ pub fn add<const K: usize>(table: &str, set: &str, elems: &[([u8; K], u64)]) -> 
         wait(&fd)?;
     }
     Ok(())
+}
+
+/// A socket that hears nf_tables' changes (the group `nft monitor`
+/// joins), from the moment this returns.
+pub fn listen() -> Result<OwnedFd, Errno> {
+    let fd = socket_with(
+        AddressFamily::NETLINK,
+        SocketType::RAW,
+        SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
+        Some(netlink::NETFILTER),
+    )?;
+    // NFNLGRP_NFTABLES is group 7.
+    bind(&fd, &SocketAddrNetlink::new(0, 1 << 6))?;
+    Ok(fd)
+}
+
+/// Whether `listen`'s socket heard the inet table `table` (NUL-terminated)
+/// deleted, reading all it holds. Err(NOBUFS): news was lost.
+pub fn deleted(fd: &OwnedFd, table: &str) -> Result<bool, Errno> {
+    let mut buf = [0u8; 8192];
+    let mut gone = false;
+    loop {
+        let n = match recv(fd.as_fd(), &mut buf[..], RecvFlags::DONTWAIT) {
+            Err(Errno::AGAIN) => return Ok(gone),
+            Err(Errno::INTR) => continue,
+            r => r?.0,
+        };
+        let mut at = 0;
+        while at + 20 <= n {
+            let len = u32::from_ne_bytes(buf[at..at + 4].try_into().unwrap_or_default()) as usize;
+            let end = (at + len).min(n);
+            // DELTABLE of family inet, whose first attribute is its name.
+            gone |= buf[at + 4..at + 6] == DELTABLE.to_ne_bytes()
+                && buf[at + 16] == NFPROTO_INET
+                && buf[(at + 24).min(end)..end].starts_with(table.as_bytes());
+            at += len.next_multiple_of(4).max(16);
+        }
+    }
+}
+
+/// Whether the inet table `table` (NUL-terminated) exists.
+pub fn exists(table: &str) -> Result<bool, Errno> {
+    let fd = socket_with(
+        AddressFamily::NETLINK,
+        SocketType::RAW,
+        SocketFlags::CLOEXEC,
+        Some(netlink::NETFILTER),
+    )?;
+    let mut buf = Vec::new();
+    let m = message(&mut buf, GETTABLE, REQUEST | ACK, NFPROTO_INET);
+    attr(&mut buf, 1, table.as_bytes());
+    end(&mut buf, m);
+    send(&fd, &buf, SendFlags::empty())?;
+    match wait(&fd) {
+        Err(Errno::NOENT) => Ok(false),
+        r => r.map(|()| true),
+    }
 }
 
 /// One batch: begin, a message that adds `elems` to `set` of `table`
