@@ -183,6 +183,8 @@ fn day_of_tokens(dir: &std::path::Path) {
     );
     let day = wrong_tokens();
     sh("nft flush ruleset");
+    println!("  in watch mode: {}", watch_first(&file));
+    sh("nft flush ruleset");
     let few = p.with_file_name("doors-6h");
     std::fs::write(
         &few,
@@ -201,6 +203,38 @@ fn day_of_tokens(dir: &std::path::Path) {
     sh("nft flush ruleset");
     rotate(now);
     packets(100);
+}
+
+/// `rotate --watch` of `file` on an empty ruleset: its first rotation's
+/// line, from "applied in" (watch mode's ear on the ruleset is there
+/// before and after it, not during it).
+fn watch_first(file: &str) -> String {
+    use std::io::BufRead;
+    let mut child = Command::new(bin())
+        .args([
+            "rotate",
+            "--watch",
+            "--backend",
+            "nftables",
+            "--doors-file",
+            file,
+        ])
+        .env_clear()
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let line = out
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.split_once("applied in ")
+                .map(|(_, r)| r.trim_end_matches(')').to_string())
+        })
+        .unwrap_or_else(|| "no rotation".into());
+    let _ = child.kill();
+    let _ = child.wait();
+    format!("first apply's transactions {line}")
 }
 
 /// Sets, chains and rules do not grow with the doors; elements do.
