@@ -72,16 +72,21 @@ fn end(buf: &mut [u8], at: usize) {
     buf[at..at + 4].copy_from_slice(&len.to_ne_bytes());
 }
 
+/// A netfilter netlink socket, closed on exec.
+fn socket(flags: SocketFlags) -> Result<OwnedFd, Errno> {
+    socket_with(
+        AddressFamily::NETLINK,
+        SocketType::RAW,
+        SocketFlags::CLOEXEC | flags,
+        Some(netlink::NETFILTER),
+    )
+}
+
 /// Add `elems` (key bytes, as the kernel holds them, and a timeout in
 /// seconds) to `set` of the inet table `table`, 1000 a transaction: on an
 /// error, those before it are in. (ENFILE: the set is full.)
 pub fn add<const K: usize>(table: &str, set: &str, elems: &[([u8; K], u64)]) -> Result<(), Errno> {
-    let fd = socket_with(
-        AddressFamily::NETLINK,
-        SocketType::RAW,
-        SocketFlags::CLOEXEC,
-        Some(netlink::NETFILTER),
-    )?;
+    let fd = socket(SocketFlags::empty())?;
     let (table, set) = (format!("{table}\0"), format!("{set}\0"));
     let mut buf = Vec::with_capacity(PER_MESSAGE * (K + 28) + 512);
     for chunk in elems.chunks(PER_MESSAGE) {
@@ -102,12 +107,7 @@ pub fn add<const K: usize>(table: &str, set: &str, elems: &[([u8; K], u64)]) -> 
 /// A socket that hears nf_tables' changes (the group `nft monitor`
 /// joins), from the moment this returns.
 pub fn listen() -> Result<OwnedFd, Errno> {
-    let fd = socket_with(
-        AddressFamily::NETLINK,
-        SocketType::RAW,
-        SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
-        Some(netlink::NETFILTER),
-    )?;
+    let fd = socket(SocketFlags::NONBLOCK)?;
     // NFNLGRP_NFTABLES is group 7.
     bind(&fd, &SocketAddrNetlink::new(0, 1 << 6))?;
     Ok(fd)
@@ -139,12 +139,7 @@ pub fn deleted(fd: &OwnedFd, table: &str) -> Result<bool, Errno> {
 
 /// Whether the inet table `table` (NUL-terminated) exists.
 pub fn exists(table: &str) -> Result<bool, Errno> {
-    let fd = socket_with(
-        AddressFamily::NETLINK,
-        SocketType::RAW,
-        SocketFlags::CLOEXEC,
-        Some(netlink::NETFILTER),
-    )?;
+    let fd = socket(SocketFlags::empty())?;
     let mut buf = Vec::new();
     let m = message(&mut buf, GETTABLE, REQUEST | ACK, NFPROTO_INET);
     attr(&mut buf, 1, table.as_bytes());
