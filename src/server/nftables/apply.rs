@@ -8,7 +8,7 @@ use std::path::Path;
 
 use rustix::io::Errno;
 
-use super::layout::TABLE;
+use super::layout::NAME;
 use super::netlink;
 use super::nft;
 use super::tokens::Split;
@@ -18,15 +18,14 @@ use crate::error::{Error, Result};
 /// not in (the previous table stays as it was); Ok(Some) when it is, but
 /// the rest of the day's tokens are not (the next rotation adds them).
 pub fn apply(nft: &Path, table: &str, split: &Split) -> Result<Option<Error>> {
-    let name = TABLE.trim_start_matches("inet ");
     let rest = || -> std::result::Result<(), String> {
-        match split.rest.is_empty() {
-            true => Ok(()),
-            false => netlink::add(name, "tok", &split.rest).map_err(|e| match e {
-                Errno::NFILE => "set tok is full".into(),
-                e => format!("netlink: {e}"),
-            }),
+        if split.rest.is_empty() {
+            return Ok(());
         }
+        netlink::add(NAME, "tok", &split.rest).map_err(|e| match e {
+            Errno::NFILE => "set tok is full".into(),
+            e => format!("set tok, over netlink: {e}"),
+        })
     };
     let sent = match &split.early {
         Some(early) => {

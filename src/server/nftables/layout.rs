@@ -7,6 +7,8 @@ use super::door::Door;
 use crate::derive::Knock;
 
 pub const TABLE: &str = "inet knock_rotator";
+/// The table's name without its family, as netlink names it.
+pub const NAME: &str = "knock_rotator";
 /// Sources in progress, or allowed, per family and set: past this, new
 /// ones cannot start (the set refuses; the knock fails closed).
 pub const SET_SIZE: u32 = 65_535;

@@ -13,7 +13,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use rustix::io::Errno;
 
-use super::layout::TABLE;
+use super::layout::NAME;
 use super::netlink;
 use crate::server::backend::Changes;
 
@@ -23,15 +23,11 @@ pub struct Monitor {
     missing: bool,
 }
 
-fn name() -> String {
-    format!("{}\0", TABLE.trim_start_matches("inet "))
-}
-
 impl Monitor {
     pub fn start() -> Option<Monitor> {
         let fd = netlink::listen().ok()?;
         // Listening first: a deletion after the look is heard.
-        let missing = !netlink::exists(&name()).ok()?;
+        let missing = !netlink::exists(NAME).ok()?;
         Some(Monitor { fd, missing })
     }
 }
@@ -45,10 +41,10 @@ impl Changes for Monitor {
         if std::mem::take(&mut self.missing) {
             return Some(true);
         }
-        match netlink::deleted(&self.fd, &name()) {
+        match netlink::deleted(&self.fd, NAME) {
             Ok(gone) => Some(gone),
             // News was lost (another's big transaction): look instead.
-            Err(Errno::NOBUFS) => netlink::exists(&name()).ok().map(|e| !e),
+            Err(Errno::NOBUFS) => netlink::exists(NAME).ok().map(|e| !e),
             Err(_) => None,
         }
     }

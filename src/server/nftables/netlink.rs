@@ -113,9 +113,10 @@ pub fn listen() -> Result<OwnedFd, Errno> {
     Ok(fd)
 }
 
-/// Whether `listen`'s socket heard the inet table `table` (NUL-terminated)
-/// deleted, reading all it holds. Err(NOBUFS): news was lost.
+/// Whether `listen`'s socket heard the inet table `table` deleted, reading
+/// all it holds. Err(NOBUFS): news was lost.
 pub fn deleted(fd: &OwnedFd, table: &str) -> Result<bool, Errno> {
+    let name = format!("{table}\0");
     let mut buf = [0u8; 8192];
     let mut gone = false;
     loop {
@@ -131,18 +132,18 @@ pub fn deleted(fd: &OwnedFd, table: &str) -> Result<bool, Errno> {
             // DELTABLE of family inet, whose first attribute is its name.
             gone |= buf[at + 4..at + 6] == DELTABLE.to_ne_bytes()
                 && buf[at + 16] == NFPROTO_INET
-                && buf[(at + 24).min(end)..end].starts_with(table.as_bytes());
+                && buf[(at + 24).min(end)..end].starts_with(name.as_bytes());
             at += len.next_multiple_of(4).max(16);
         }
     }
 }
 
-/// Whether the inet table `table` (NUL-terminated) exists.
+/// Whether the inet table `table` exists.
 pub fn exists(table: &str) -> Result<bool, Errno> {
     let fd = socket(SocketFlags::empty())?;
     let mut buf = Vec::new();
     let m = message(&mut buf, GETTABLE, REQUEST | ACK, NFPROTO_INET);
-    attr(&mut buf, 1, table.as_bytes());
+    attr(&mut buf, 1, format!("{table}\0").as_bytes());
     end(&mut buf, m);
     send(&fd, &buf, SendFlags::empty())?;
     match wait(&fd) {
@@ -203,6 +204,12 @@ fn wait(fd: &OwnedFd) -> Result<(), Errno> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_is_named_alike() {
+        use super::super::layout::{NAME, TABLE};
+        assert_eq!(TABLE, format!("inet {NAME}"));
+    }
 
     /// The batch for one token, against the element nft 1.0.6 sends for
     /// `add element inet knock_rotator tok { 0x0102...0f10 . 0xfd001002

@@ -7,12 +7,9 @@
 //! every argv to every user). nft is found by absolute path, and runs with
 //! an empty environment but a fixed PATH (ours may hold the secret).
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-
-use rustix::fs::{MemfdFlags, memfd_create};
-use rustix::io::pwrite;
 
 use crate::env::Env;
 use crate::error::{Error, Result, quote};
@@ -77,27 +74,20 @@ pub struct Running<'a> {
 }
 
 /// Start `nft ARGS` on `input`, not waiting for it (apply.rs sends tokens
-/// over netlink meanwhile). The input is an anonymous file, not a pipe: a
-/// pipe takes 64 KiB at a time, and we would wait for nft to read it.
+/// over netlink while nft parses).
 pub fn start<'a>(nft: &'a Path, args: &[&str], input: &[u8]) -> Result<Running<'a>> {
-    let file = memfd_create("nft-input", MemfdFlags::CLOEXEC).and_then(|f| {
-        // pwrite leaves the offset at 0, where nft starts reading.
-        let mut at = 0;
-        while at < input.len() {
-            match pwrite(&f, &input[at..], at as u64)? {
-                0 => return Err(rustix::io::Errno::NOSPC),
-                n => at += n,
-            }
-        }
-        Ok(f)
-    });
-    let file = file.map_err(|e| Error::io("an anonymous file for nft's input", e))?;
-    let child = command(nft, args)
-        .stdin(Stdio::from(file))
+    let mut child = command(nft, args)
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| Error::io(nft.display(), e))?;
+    // nft reads all of its input before it writes a line (it parses the
+    // whole text first), so no writer thread is needed: write, close, read.
+    // A nft that exits early leaves us EPIPE, and its message on stderr.
+    if let Some(mut s) = child.stdin.take() {
+        let _ = s.write_all(input);
+    }
     Ok(Running { nft, child })
 }
 
