@@ -203,8 +203,8 @@ fn knock_refuses_a_hostile_dns_server() {
 /// The nftables backend against the real kernel: our knock and knockd's
 /// classic one over IPv4 and IPv6, resets, repeats, the wrong protocol,
 /// seq_timeout, ordered sweeps, grace, knocks across a boundary every
-/// 10 ms, an established connection through rotations and open_for
-/// (tests/e2e/nft_doors.sh).
+/// 10 ms, an established connection through rotations and open_for,
+/// `--remove` beside a host table (tests/e2e/nft_doors.sh).
 #[test]
 #[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
 fn nftables_doors_open_as_strictly_as_knockd() {

@@ -166,4 +166,27 @@ EOF
 
 # The same doors file gives a phone its profile.
 "$KR" profile --doors-file "$WORK/doors" ssh --host 127.0.0.1 | grep -x 'service = ssh' >/dev/null || fail "profile of an nftables door"
-note "nftables doors: IPv4, IPv6, classic knock, resets, repeats, protocol, timeout, sweeps, grace, established"
+# --remove deletes our table and its copy for the host firewall, and
+# nothing of the host's; a second one finds nothing to do; a user who may
+# not ask the kernel is told so.
+nft add table inet host_fw
+nft add chain inet host_fw input '{ type filter hook input priority 0; policy accept; }'
+copy=/run/knock-rotator/knock_rotator.nft
+[ -s "$copy" ] || fail "no copy for the host firewall before --remove"
+"$KR" rotate --backend nftables --doors-file "$WORK/doors" --remove >"$WORK/removed" || fail "--remove"
+grep -x 'table inet knock_rotator: removed; the host firewall is as it was' "$WORK/removed" >/dev/null ||
+    fail "--remove said: $(cat "$WORK/removed")"
+! nft list table inet knock_rotator >/dev/null 2>&1 || fail "--remove left our table"
+nft list chain inet host_fw input >/dev/null || fail "--remove took the host's table"
+[ ! -e "$copy" ] || fail "--remove left the copy for the host firewall"
+"$KR" rotate --backend nftables --doors-file "$WORK/doors" --remove >"$WORK/removed" || fail "a second --remove"
+grep -x 'table inet knock_rotator: not installed; nothing to remove' "$WORK/removed" >/dev/null ||
+    fail "a second --remove said: $(cat "$WORK/removed")"
+if out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$KR" rotate --backend nftables \
+    --doors-file "$WORK/doors" --remove 2>&1); then
+    fail "--remove as uid 65534 succeeded"
+fi
+[ "$out" = "knock-rotator: table inet knock_rotator: cannot ask the kernel whether it is installed: Operation not permitted (os error 1)" ] ||
+    fail "--remove as uid 65534 said: $out"
+
+note "nftables doors: IPv4, IPv6, classic knock, resets, repeats, protocol, timeout, sweeps, grace, established, --remove"

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use super::apply;
 use super::door::{self, Door};
-use super::layout::{self, Slot, TABLE};
+use super::layout::{self, NAME, Slot, TABLE};
 use super::monitor::Monitor;
+use super::netlink;
 use super::nft;
 use super::ruleset::{self, Ruleset};
 use super::tokens::{self, Span, Split};
@@ -132,12 +133,13 @@ impl Job {
     /// tables are not touched.
     pub fn remove(&self) -> Result<String> {
         let _lock = RotationLock::acquire(Path::new(LOCK_KEY), LOCK_TIMEOUT)?;
-        let gone = match nft::run(&self.nft, &["list", "tables"], b"") {
-            Ok(out) => !String::from_utf8_lossy(&out)
-                .lines()
-                .any(|l| l.trim() == format!("table {TABLE}")),
-            Err(e) => return Err(e),
-        };
+        // Asked over netlink: `nft list tables` reads every set's elements
+        // first (1.7 s with a day of tokens for 100 doors).
+        let gone = !netlink::exists(NAME).map_err(|e| {
+            Error::failure(format!(
+                "table {TABLE}: cannot ask the kernel whether it is installed: {e}"
+            ))
+        })?;
         if !gone {
             nft::run(
                 &self.nft,
