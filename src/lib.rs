@@ -67,3 +67,10 @@ pub mod rotation {
         crate::server::knockd::rotation::plan(&Doors::uniform(settings), loaded, now, offset)
     }
 }
+
+/// nf_tables set elements added over netlink, for the benchmark of a day of
+/// sequences' floor.
+#[doc(hidden)]
+pub mod nft_netlink {
+    pub use crate::server::nftables::netlink::add;
+}

@@ -114,6 +114,8 @@ pub fn inner() {
     }
     day_of_tokens(&dir);
     sh("nft flush ruleset");
+    day_of_sequences();
+    sh("nft flush ruleset");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -203,6 +205,83 @@ fn day_of_tokens(dir: &std::path::Path) {
     sh("nft flush ruleset");
     rotate(now);
     packets(100);
+}
+
+/// What a day of 60 s periods would cost sequence doors (100 doors of 10
+/// knocks, 1442 periods each) at the least: every sequence derived, and
+/// one element per step (window key . protocol . port, with its timeout,
+/// as tokens have) added over netlink in batches of 1000 to one hash set
+/// of a scratch table, with no rule and no other set. The backend keeps
+/// three periods of sequences; this is the floor any layout of a day of
+/// them would pay.
+fn day_of_sequences() {
+    use knock_rotator::{Env, Settings};
+    let (doors, periods) = (100u32, 1442u64);
+    println!(
+        "\n[nftables] the floor of a day of 60 s sequences ahead, {doors} doors of 10 knocks ({periods} periods each)"
+    );
+    let s = Settings::load(&Env::from_pairs([
+        ("KNOCKD_ROTATOR_SECRET", SECRET),
+        ("KNOCKD_ROTATOR_PERIOD_MODULO", "60"),
+    ]))
+    .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 60;
+    let t = Instant::now();
+    let mut elems: Vec<([u8; 12], u64)> =
+        Vec::with_capacity((doors as u64 * periods * 10) as usize);
+    for d in 0..doors {
+        let name = format!("d{d}");
+        for j in now - 1..now - 1 + periods {
+            let Ok(seq) = s.derive(j * 60, name.as_bytes()) else {
+                continue;
+            };
+            for k in seq {
+                let mut e = [0u8; 12];
+                e[..4].copy_from_slice(&(d << 12 | (j & 0xfff) as u32).to_ne_bytes());
+                e[4] = if k.proto.as_str() == "tcp" { 6 } else { 17 };
+                e[8..10].copy_from_slice(&k.port.to_be_bytes());
+                elems.push((e, (j + 2 - now) * 60));
+            }
+        }
+    }
+    let derived = t.elapsed();
+    println!(
+        "  derive {} sequences {:>6.1} ms",
+        elems.len() / 10,
+        ms(derived)
+    );
+    // With element timeouts (a resizable hash, as tokens have), and
+    // without (a fixed-size hash: rotations would have to delete them).
+    for (how, flags) in [("with timeouts", "flags timeout; "), ("no timeouts", "")] {
+        if flags.is_empty() {
+            elems.iter_mut().for_each(|e| e.1 = 0);
+        }
+        sh(&format!(
+            "nft add table inet kr_floor && nft add set inet kr_floor s \
+             '{{ typeof meta priority . meta l4proto . th dport; {flags}size {}; }}'",
+            elems.len()
+        ));
+        let before = kernel_kib();
+        let t = Instant::now();
+        knock_rotator::nft_netlink::add("kr_floor", "s", &elems).unwrap();
+        let added = t.elapsed();
+        let after = kernel_kib();
+        println!(
+            "  {how:<13}: add {} elements {:>7.1} ms ({:.2} us each), with the derivation {:>7.1} ms (target 1 s); kernel memory +{:.1} MiB",
+            elems.len(),
+            ms(added),
+            added.as_secs_f64() * 1e6 / elems.len() as f64,
+            ms(derived + added),
+            after.saturating_sub(before) as f64 / 1024.0
+        );
+        sh("nft delete table inet kr_floor");
+        // The deleted table's memory is freed after an RCU grace period.
+        std::thread::sleep(Duration::from_secs(2));
+    }
 }
 
 /// `rotate --watch` of `file` on an empty ruleset: its first rotation's

@@ -83,7 +83,7 @@ fn socket(flags: SocketFlags) -> Result<OwnedFd, Errno> {
 }
 
 /// Add `elems` (key bytes, as the kernel holds them, and a timeout in
-/// seconds) to `set` of the inet table `table`, 1000 a transaction: on an
+/// seconds, none if 0) to `set` of the inet table `table`, 1000 a transaction: on an
 /// error, those before it are in. (ENFILE: the set is full.)
 pub fn add<const K: usize>(table: &str, set: &str, elems: &[([u8; K], u64)]) -> Result<(), Errno> {
     let fd = socket(SocketFlags::empty())?;
@@ -166,7 +166,9 @@ fn batch<const K: usize>(buf: &mut Vec<u8>, table: &str, set: &str, elems: &[([u
         let k = open(buf, 1 | NESTED);
         attr(buf, 1, key);
         close(buf, k);
-        attr(buf, 4, &(timeout.saturating_mul(1000)).to_be_bytes());
+        if *timeout > 0 {
+            attr(buf, 4, &(timeout.saturating_mul(1000)).to_be_bytes());
+        }
         close(buf, e);
     }
     close(buf, list);
