@@ -83,8 +83,9 @@ fn socket(flags: SocketFlags) -> Result<OwnedFd, Errno> {
 }
 
 /// Add `elems` (key bytes, as the kernel holds them, and a timeout in
-/// seconds, none if 0) to `set` of the inet table `table`, 1000 a transaction: on an
-/// error, those before it are in. (ENFILE: the set is full.)
+/// seconds, none if 0) to `set` of the inet table `table`, 1000 a
+/// transaction: on an error, those before it are in. (ENFILE: the set is
+/// full.)
 pub fn add<const K: usize>(table: &str, set: &str, elems: &[([u8; K], u64)]) -> Result<(), Errno> {
     let fd = socket(SocketFlags::empty())?;
     let (table, set) = (format!("{table}\0"), format!("{set}\0"));
