@@ -5,7 +5,13 @@
 set -euo pipefail
 export PATH=$PATH:/usr/sbin:/sbin
 
-fail() { echo "FAIL: $*" >&2; [ -f "$WORK/knockd.log" ] && { echo "--- knockd.log" >&2; tail -n 30 "$WORK/knockd.log" >&2; }; exit 1; }
+fail() {
+    echo "FAIL: $*" >&2
+    for log in knockd.log watch.log; do
+        [ -f "$WORK/$log" ] && { echo "--- $log" >&2; tail -n 30 "$WORK/$log" >&2; }
+    done
+    exit 1
+}
 note() { echo "# $*"; }
 
 # The test's own loopback, and links named as a user installs them. A copy,
@@ -28,18 +34,16 @@ umask 077
 export KNOCKD_ROTATOR_SECRET=${KNOCKD_ROTATOR_SECRET:-"e2e shared secret, not a real one"}
 
 # Our runtime directory (rotation locks, the nftables table's copy) private
-# to this test's mount namespace: nothing left on the host, nothing shared
-# with a test running beside it.
-private_runtime_dir() {
-    mkdir -p /run/knock-rotator && mount -t tmpfs -o mode=0700 tmpfs /run/knock-rotator
-}
+# to this test's mount namespace, for every script: nothing left on the host
+# (a lock file per config path, hundreds a day of CI), nothing shared with
+# a test running beside it.
+mkdir -p /run/knock-rotator && mount -t tmpfs -o mode=0700 tmpfs /run/knock-rotator
 
-# The nftables tests' common part: a private runtime directory, the packet
+# The nftables tests' common part: the packet
 # client (NC, nft_client.py), the secret in e2e.secret, `rotate` of
 # $WORK/doors, and `opens`/`shut` SRC PORT WHAT [DST]: SRC can (cannot)
 # connect to PORT of DST (127.0.0.1).
 nft_setup() {
-    private_runtime_dir
     NC=(python3 "$(dirname "$LIB")/nft_client.py")
     printf '%s\n' "$KNOCKD_ROTATOR_SECRET" >"$WORK/e2e.secret"
 }

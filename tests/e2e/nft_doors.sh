@@ -5,7 +5,6 @@
 # sits where its check needs it (within a grace window, past one, just
 # before a boundary), so no test waits long for a real boundary.
 source "$LIB"
-private_runtime_dir
 NC=(python3 "$(dirname "$LIB")/nft_client.py")
 now=$(date +%s)
 printf '%s\n' "$KNOCKD_ROTATOR_SECRET" >"$WORK/e2e.secret"

@@ -2,7 +2,6 @@
 # this test's namespace: each a clear one-line error naming its cause, a
 # non-zero exit, nothing half-applied, the host's own table untouched.
 source "$LIB"
-private_runtime_dir
 NC=(python3 "$(dirname "$LIB")/nft_client.py")
 printf '%s\n' "$KNOCKD_ROTATOR_SECRET" >"$WORK/e2e.secret"
 good='[ssh]

@@ -8,7 +8,6 @@
 # Environment: FW4 (tests/fw4), SRC (the repository).
 source "$LIB"
 NC=(python3 "$(dirname "$LIB")/nft_client.py")
-private_runtime_dir
 printf '%s\n' "$KNOCKD_ROTATOR_SECRET" >"$WORK/e2e.secret"
 printf '[ssh]\nsecret_file = e2e.secret\nopen = 22/tcp\nopen_for = 600\n' >"$WORK/doors"
 rotate() { "$KR" rotate --backend nftables --doors-file "$WORK/doors" --no-boundary-run -q "$@"; }

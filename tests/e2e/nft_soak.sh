@@ -7,7 +7,6 @@
 # open files must not grow; each rotation's transaction time is reported.
 # Environment: STATIC (the release executable).
 source "$LIB"
-private_runtime_dir
 secs=${SOAK_SECONDS:-180}
 K=$STATIC
 NC=(python3 "$(dirname "$LIB")/nft_client.py")

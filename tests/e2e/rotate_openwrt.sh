@@ -92,7 +92,6 @@ kill %1 2>/dev/null || true
 stop_knockd
 
 # backend 'nftables': no knockd, no shared secret; the doors file.
-private_runtime_dir
 doors=$WORK/etc/knock-rotator/doors
 sed -i -e "s/option enabled '0'/option enabled '1'/" -e "s|# option backend 'nftables'|option backend 'nftables'|" \
     -e "s|# option doors_file '/etc/knock-rotator/doors'|option doors_file '$doors'|" "$uci"
