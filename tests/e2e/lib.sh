@@ -38,11 +38,12 @@ export KNOCKD_ROTATOR_SECRET=${KNOCKD_ROTATOR_SECRET:-"e2e shared secret, not a 
 # (a lock file per config path, hundreds a day of CI), nothing shared with
 # a test running beside it.
 mkdir -p /run/knock-rotator && mount -t tmpfs -o mode=0700 tmpfs /run/knock-rotator
+# Where rotate keeps the nftables table's copy for the host firewall.
+COPY=/run/knock-rotator/knock_rotator.nft
 
-# The nftables tests' common part: the packet
-# client (NC, nft_client.py), the secret in e2e.secret, `rotate` of
-# $WORK/doors, and `opens`/`shut` SRC PORT WHAT [DST]: SRC can (cannot)
-# connect to PORT of DST (127.0.0.1).
+# The nftables tests' common part: the packet client (NC, nft_client.py),
+# the secret in e2e.secret, `rotate` of $WORK/doors, and `opens`/`shut` SRC
+# PORT WHAT [DST]: SRC can (cannot) connect to PORT of DST (127.0.0.1).
 nft_setup() {
     NC=(python3 "$(dirname "$LIB")/nft_client.py")
     printf '%s\n' "$KNOCKD_ROTATOR_SECRET" >"$WORK/e2e.secret"

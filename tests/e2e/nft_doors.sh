@@ -170,14 +170,13 @@ EOF
 # not ask the kernel is told so.
 nft add table inet host_fw
 nft add chain inet host_fw input '{ type filter hook input priority 0; policy accept; }'
-copy=/run/knock-rotator/knock_rotator.nft
-[ -s "$copy" ] || fail "no copy for the host firewall before --remove"
+[ -s "$COPY" ] || fail "no copy for the host firewall before --remove"
 "$KR" rotate --backend nftables --doors-file "$WORK/doors" --remove >"$WORK/removed" || fail "--remove"
 grep -x 'table inet knock_rotator: removed; the host firewall is as it was' "$WORK/removed" >/dev/null ||
     fail "--remove said: $(cat "$WORK/removed")"
 ! nft list table inet knock_rotator >/dev/null 2>&1 || fail "--remove left our table"
 nft list chain inet host_fw input >/dev/null || fail "--remove took the host's table"
-[ ! -e "$copy" ] || fail "--remove left the copy for the host firewall"
+[ ! -e "$COPY" ] || fail "--remove left the copy for the host firewall"
 "$KR" rotate --backend nftables --doors-file "$WORK/doors" --remove >"$WORK/removed" || fail "a second --remove"
 grep -x 'table inet knock_rotator: not installed; nothing to remove' "$WORK/removed" >/dev/null ||
     fail "a second --remove said: $(cat "$WORK/removed")"

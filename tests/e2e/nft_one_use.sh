@@ -37,10 +37,9 @@ rotate || fail "re-apply"
 shut 127.0.3.3 30 "a replay after a re-apply"
 # So does the host firewall's restart: every table flushed, ours put back
 # from the copy the last rotation kept.
-copy=/run/knock-rotator/knock_rotator.nft
-grep -q "^add element inet knock_rotator used " "$copy" || fail "the copy does not hold the used slot"
+grep -q "^add element inet knock_rotator used " "$COPY" || fail "the copy does not hold the used slot"
 nft flush ruleset
-nft -f "$copy" || fail "the copy does not load"
+nft -f "$COPY" || fail "the copy does not load"
 "${NC[@]}" knock 127.0.3.4 127.0.0.1 "$once"
 shut 127.0.3.4 30 "a replay after a flush and a restore"
 # And a rotation after that.

@@ -80,10 +80,9 @@ grep -q "still closed; knocking again (2/3)" "$WORK/retry.out" || fail "no retry
 rotate || fail "re-apply"
 "${NC[@]}" token 127.0.3.8 127.0.0.1 4444 "$(token)"
 shut 127.0.3.8 30 "a replay after a re-apply"
-copy=/run/knock-rotator/knock_rotator.nft
-grep -q "^add element inet knock_rotator tused " "$copy" || fail "the copy does not hold the used tokens"
+grep -q "^add element inet knock_rotator tused " "$COPY" || fail "the copy does not hold the used tokens"
 nft flush ruleset
-nft -f "$copy" || fail "the copy does not load"
+nft -f "$COPY" || fail "the copy does not load"
 for offset in 0 -1 1; do
     "${NC[@]}" token 127.0.3.9 127.0.0.1 4444 "$(token --offset $offset)"
     shut 127.0.3.9 30 "the used token of offset $offset after a flush and a restore"
@@ -132,7 +131,7 @@ restore() { # rotate as if $1 minutes ago, flush, and load the copy
     nft flush ruleset
     r3 --at $((now - $1 * 60)) >"$WORK/r3.out" || fail "rotate $1 minutes ago: $(cat "$WORK/r3.out")"
     nft flush ruleset
-    nft -f "$copy" || fail "the copy of $1 minutes ago does not load"
+    nft -f "$COPY" || fail "the copy of $1 minutes ago does not load"
 }
 restore 70
 "${NC[@]}" token 127.0.3.15 127.0.0.1 4446 "$(short)"
@@ -201,7 +200,7 @@ opens 127.0.3.18 33 "a token of the hour when the rest was refused"
 # the host firewall's flush and restore of the copy, which a table with
 # the hour's tokens is, leaves a table with the usual set.
 nft flush ruleset
-nft -f "$copy" || fail "restore the copy"
+nft -f "$COPY" || fail "restore the copy"
 [ "$(held)" = $((7 * 62)) ] || fail "the hour's tokens after the restore: $(held)"
 r4 --at "$now" >"$WORK/r4.out" || fail "rotate after the rest was refused: $(cat "$WORK/r4.out")"
 grep -q "9660 new tokens" "$WORK/r4.out" || fail "not the rest of the day: $(cat "$WORK/r4.out")"
