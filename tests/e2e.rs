@@ -247,6 +247,14 @@ fn nftables_token_opens_once() {
     script("nft_token", &["nft", "python3"]);
 }
 
+/// A day of sequences ahead: a 60 s door keeps opening 200 periods after
+/// its last rotation; one use holds (tests/e2e/nft_ahead.sh).
+#[test]
+#[ignore = "needs root and the tools tests/run installs; tests/run runs it"]
+fn nftables_ahead_doors_open_for_a_day() {
+    script("nft_ahead", &["nft", "python3"]);
+}
+
 /// Per-source limits on knock attempts, and a flood of spoofed sources at
 /// the rate set's size limit (tests/e2e/nft_flood.sh).
 #[test]

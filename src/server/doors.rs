@@ -24,7 +24,7 @@ pub const DOORS_VAR: &str = "KNOCKD_ROTATOR_DOORS";
 /// door, so that one doors file serves `profile`, `config` and both
 /// backends; knockd's doors have these in knockd.conf instead, and ignore
 /// them.
-pub const NFTABLES_KEYS: [&str; 8] = [
+pub const NFTABLES_KEYS: [&str; 9] = [
     "open",
     "open_for",
     "seq_timeout",
@@ -33,6 +33,7 @@ pub const NFTABLES_KEYS: [&str; 8] = [
     "one_use",
     "knock",
     "token_port",
+    "ahead",
 ];
 pub const DEFAULT_DOORS: &str = "/etc/knock-rotator/doors";
 

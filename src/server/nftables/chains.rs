@@ -8,7 +8,7 @@ use std::fmt::Write;
 use super::door::Door;
 use super::elements::Filled;
 use super::layout::{Layout, RATE_IDLE, V6_PREFIX, key, knock, prio, rate};
-use super::tokens;
+use super::{chained_rules, tokens};
 use crate::derive::{Knock, Proto};
 
 const PORT: &str = "meta priority . meta l4proto . th dport";
@@ -59,6 +59,12 @@ pub fn rules(doors: &[Door], l: &Layout, filled: &Filled) -> Rules {
             .collect();
         r.chain(&format!("time{f}"), &time);
         for (c, class) in l.classes.iter().enumerate() {
+            if class.ahead {
+                for (name, rules) in chained_rules::chains(f, addr, c, class.timeout) {
+                    r.chain(&name, &rules);
+                }
+                continue;
+            }
             // Each rule takes the next slot using this port; a miss ends
             // the walk (every later lookup misses too).
             let mut scan = vec![format!(
@@ -79,8 +85,14 @@ pub fn rules(doors: &[Door], l: &Layout, filled: &Filled) -> Rules {
     // A completion: a one-use slot that opened already opens nothing more
     // (for any source); one that had not is used now, until its window has
     // ended (less than the 4 periods after which its id comes back).
+    // A chained slot is taken from the start of the period before its own
+    // to a timeout after the end of the one after (chained.rs).
     for (c, class) in l.classes.iter().enumerate() {
-        let mark = (class.period + class.grace).min(MAX_TIMEOUT);
+        let mark = match class.ahead {
+            true => 3 * class.period + class.timeout,
+            false => class.period + class.grace,
+        }
+        .min(MAX_TIMEOUT);
         r.chain(
             &format!("done_{c}"),
             &[
@@ -121,7 +133,11 @@ fn entry(r: &mut Rules, l: &Layout) {
         "knock",
         &[
             "meta l4proto tcp tcp flags & (fin|syn|rst|ack) != syn return".into(),
-            "meta l4proto . th dport != @kp return".into(),
+            match l.chained {
+                true => "meta l4proto . th dport != @kp meta l4proto . th dport != @ckp return",
+                false => "meta l4proto . th dport != @kp return",
+            }
+            .into(),
             limit("4", "ip saddr"),
             limit("6", &format!("ip6 saddr & {V6_PREFIX}")),
         ],
@@ -132,40 +148,51 @@ fn entry(r: &mut Rules, l: &Layout) {
     }
     attempt.push("meta nfproto ipv4 jump time4".into());
     attempt.push("meta nfproto ipv6 jump time6".into());
+    for (c, class) in l.classes.iter().enumerate() {
+        if class.ahead {
+            attempt.push(format!("meta nfproto ipv4 jump cseq4_{c}"));
+            attempt.push(format!("meta nfproto ipv6 jump cseq6_{c}"));
+        }
+    }
     r.chain("attempt", &attempt);
     if l.tokens {
-        // A used token opens nothing; else the packet's windows (the period
-        // before, of and after its time) are looked up with its token, for
-        // each pair of class, group and port that its port has.
-        let mut token = vec!["@ih,0,128 @tused return".to_string()];
-        for (q, pair) in l.token_pairs.iter().enumerate() {
-            for (map, _) in tokens::maps(q) {
-                token.push(format!(
-                    "udp dport {} meta priority set meta time map @{map} \
-                     @ih,0,128 . meta priority @tok goto tg_{}",
-                    pair.port, pair.group
-                ));
-            }
+        token_chains(r, l);
+    }
+}
+
+/// The token chain, and its grants.
+fn token_chains(r: &mut Rules, l: &Layout) {
+    // A used token opens nothing; else the packet's windows (the period
+    // before, of and after its time) are looked up with its token, for
+    // each pair of class, group and port that its port has.
+    let mut token = vec!["@ih,0,128 @tused return".to_string()];
+    for (q, pair) in l.token_pairs.iter().enumerate() {
+        for (map, _) in tokens::maps(q) {
+            token.push(format!(
+                "udp dport {} meta priority set meta time map @{map} \
+                 @ih,0,128 . meta priority @tok goto tg_{}",
+                pair.port, pair.group
+            ));
         }
-        r.chain("token", &token);
-        // Its use is kept (past its life; tokens never repeat) in a set
-        // that no rotation flushes.
-        let mark = l
-            .classes
-            .iter()
-            .map(|c| 3 * c.period)
-            .max()
-            .unwrap_or(1)
-            .min(MAX_TIMEOUT);
-        for g in &l.token_groups {
-            r.chain(
-                &format!("tg_{g}"),
-                &[
-                    format!("add @tused {{ @ih,0,128 timeout {mark}s }}"),
-                    format!("goto g_{g}"),
-                ],
-            );
-        }
+    }
+    r.chain("token", &token);
+    // Its use is kept (past its life; tokens never repeat) in a set
+    // that no rotation flushes.
+    let mark = l
+        .classes
+        .iter()
+        .map(|c| 3 * c.period)
+        .max()
+        .unwrap_or(1)
+        .min(MAX_TIMEOUT);
+    for g in &l.token_groups {
+        r.chain(
+            &format!("tg_{g}"),
+            &[
+                format!("add @tused {{ @ih,0,128 timeout {mark}s }}"),
+                format!("goto g_{g}"),
+            ],
+        );
     }
 }
 

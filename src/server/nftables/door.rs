@@ -12,8 +12,10 @@
 //! one_use = no             # yes: a period's sequence opens once, for the first source
 //! knock = sequence         # token, or both: what opens it (token: the single-packet knock)
 //! token_port = 4444        # the UDP port tokens go to (needed for token and both)
+//! ahead = no               # yes: a day of sequences installed ahead (chained.rs)
 //! ```
 
+use super::open_list::parse_open;
 use crate::derive::{Knock, Proto, proto_for};
 use crate::error::{Error, Result, quote};
 use crate::number::parse_number;
@@ -45,6 +47,9 @@ pub struct Door<'a> {
     pub sequence: bool,
     /// Its token opens it, sent to this UDP port (`knock = token`, `both`).
     pub token_port: Option<u16>,
+    /// A day of its sequences is installed ahead, checked by a hash chain
+    /// of the knocks (chained.rs), not step by step.
+    pub ahead: bool,
 }
 
 /// Doors with tokens (so pairs of them) a table can hold.
@@ -153,23 +158,47 @@ fn door<'a>(
         Some((v, line)) => yes_no(&v).ok_or_else(|| bad(line, "one_use", &yes_no_error(&v)))?,
     };
     let (sequence, token_port) = knock(&at, &bad, settings, &open)?;
+    let seq_timeout = number("seq_timeout", DEFAULT_SEQ_TIMEOUT, 1, 3600)?;
+    let ahead = ahead(&at, &bad, settings.period, seq_timeout)?;
     Ok(Door {
         name: name.to_vec(),
         line: section.line,
         settings,
         open,
         open_for: number("open_for", DEFAULT_OPEN_FOR, 1, 86_400)?,
-        seq_timeout: number("seq_timeout", DEFAULT_SEQ_TIMEOUT, 1, 3600)?,
+        seq_timeout,
         grace: number("grace", DEFAULT_GRACE.min(max_grace), 0, max_grace)?,
         reject,
         one_use,
         sequence,
         token_port,
+        ahead: ahead && sequence,
     })
 }
 
 type At<'f> = dyn Fn(&str) -> Option<(String, usize)> + 'f;
 type Bad<'f> = dyn Fn(usize, &str, &str) -> Error + 'f;
+
+/// `ahead`. A chained slot's id comes back after 16 periods (chained.rs):
+/// its one-use mark, 3 periods and a seq_timeout long, must be gone by
+/// then, so seq_timeout is at most the period.
+fn ahead(at: &At, bad: &Bad, period: u64, seq_timeout: u64) -> Result<bool> {
+    let Some((v, line)) = at("ahead") else {
+        return Ok(false);
+    };
+    let ahead = yes_no(&v).ok_or_else(|| bad(line, "ahead", &yes_no_error(&v)))?;
+    if ahead && seq_timeout > period {
+        let line = at("seq_timeout").map_or(line, |(_, l)| l);
+        return Err(bad(
+            line,
+            "seq_timeout",
+            &format!(
+                "{seq_timeout} s is longer than the period ({period} s); with ahead = yes it can be at most the period"
+            ),
+        ));
+    }
+    Ok(ahead)
+}
 
 /// `knock` and `token_port`: whether the sequence opens the door, and the
 /// token's port. A token port must not be a UDP knock of the door's list
@@ -251,60 +280,4 @@ fn yes_no(v: &str) -> Option<bool> {
 
 fn yes_no_error(v: &str) -> String {
     format!("{} is neither yes nor no", quote(v))
-}
-
-/// `22/tcp, 51820/udp`.
-pub fn parse_open(text: &str) -> std::result::Result<Vec<Knock>, String> {
-    let mut out = Vec::new();
-    for item in text.split(',').map(str::trim) {
-        let parsed = item.split_once('/').and_then(|(port, proto)| {
-            let port = port.parse::<u16>().ok().filter(|p| *p > 0)?;
-            let proto = match proto {
-                "tcp" => Proto::Tcp,
-                "udp" => Proto::Udp,
-                _ => return None,
-            };
-            Some(Knock { port, proto })
-        });
-        match parsed {
-            // Sorted and without repeats (the group's name hashes it); a
-            // few items, so by hand.
-            Some(k) if !out.contains(&k) => {
-                let key = |k: &Knock| (k.proto as u8, k.port);
-                let at = out
-                    .iter()
-                    .position(|o| key(o) > key(&k))
-                    .unwrap_or(out.len());
-                out.insert(at, k);
-            }
-            Some(_) => {}
-            None => return Err(format!("{} is not PORT/tcp or PORT/udp", quote(item))),
-        }
-    }
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn open_lists() {
-        let k = |port, proto| Knock { port, proto };
-        assert_eq!(
-            parse_open("22/tcp, 51820/udp,22/tcp").unwrap(),
-            [k(22, Proto::Tcp), k(51820, Proto::Udp)]
-        );
-        for bad in [
-            "",
-            "22",
-            "22/sctp",
-            "0/tcp",
-            "65536/tcp",
-            "x/tcp",
-            "22/tcp,",
-        ] {
-            assert!(parse_open(bad).is_err(), "{bad}");
-        }
-    }
 }

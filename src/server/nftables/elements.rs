@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::door::Door;
 use super::layout::{Layout, Slot, TABLE, content, fnv, group, key, knock, prio};
-use super::tokens;
+use super::{chained, chained_keys, tokens};
 
 /// What the slots filled in, and what the rules need of it.
 pub struct Filled {
@@ -59,9 +59,12 @@ pub fn fill(doors: &[Door], l: &Layout, slots: &[Slot], now: u64) -> Filled {
     uses.sort_unstable();
     uses.dedup_by_key(|u| (u.0, u.1, u.2));
     candidates(&mut e, &uses, token_ports);
-    for (set, element) in tokens::statics(doors, l, now) {
+    let mut statics = tokens::statics(doors, l, now);
+    chained::statics(doors, l, now, &mut statics);
+    for (set, element) in statics {
         e.add(&set, element);
     }
+    ahead_ids(&mut e, doors, l);
     let mut run = 0;
     for (i, u) in uses.iter().enumerate() {
         let k = format!("{} . {}", if u.1.0 == 0 { "tcp" } else { "udp" }, u.1.1);
@@ -89,6 +92,19 @@ pub fn fill(doors: &[Door], l: &Layout, slots: &[Slot], now: u64) -> Filled {
         elements: e,
         windows,
         depth,
+    }
+}
+
+/// An `ahead` door's ids, one per period modulo 16 (chained.rs): what
+/// each grants, and which are one-use.
+fn ahead_ids(e: &mut Elements, doors: &[Door], l: &Layout) {
+    for (i, d) in doors.iter().enumerate().filter(|(_, d)| d.ahead) {
+        for id in chained_keys::ids(l.ids[i]) {
+            e.add("grant", format!("{} : goto g_{}", prio(id), group(d)));
+            if d.one_use {
+                e.add("once", prio(id));
+            }
+        }
     }
 }
 

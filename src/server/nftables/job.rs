@@ -17,6 +17,7 @@ use super::nft;
 use super::ruleset::{self, Ruleset};
 use super::tokens::{self, Span, Split};
 use super::used;
+use super::{chained, chained_elems};
 use crate::clock;
 use crate::derive;
 use crate::error::{Error, Result};
@@ -72,22 +73,16 @@ impl Job {
             split = tokens::split(&list, &rs.layout, now, &live);
             tokens::adds(&list, &rs.layout, now, Span::Copy, &mut copy_adds);
         }
-        let mut marks = String::new();
-        for (set, wanted) in [
-            ("used", list.iter().any(|d| d.one_use)),
-            ("tused", list.iter().any(|d| d.token_port.is_some())),
-        ] {
-            let used = if wanted {
-                used::used(&self.nft, set)?
-            } else {
-                Vec::new()
-            };
-            if !used.is_empty() {
-                marks.push_str(&format!(
-                    "add element {TABLE} {set} {{ {} }}\n",
-                    used.join(", ")
-                ));
-            }
+        let marks = self.marks(&list)?;
+        // The `ahead` doors' periods that the live table lacks (chained.rs),
+        // over netlink after the table; the copy holds the next hour's.
+        let mut plan = None;
+        if rs.layout.chained {
+            let live = nft::triples(&nft::set(&self.nft, "cman")?);
+            let p = chained::plan(&list, &rs.layout, &rs.layout.ids, now, Some(&live));
+            copy_adds.push_str(&chained::copy(&list, &rs.layout, &rs.layout.ids, now));
+            split.main.push_str(&p.flush_text());
+            plan = Some(p);
         }
         let applied = format!("{}{}{marks}", rs.text, split.main);
         let copy = format!("{}{copy_adds}{marks}", rs.text);
@@ -97,7 +92,19 @@ impl Job {
         // (A separate `nft -c` sends the same batch and aborts it: twice
         // the time for no more safety.) A day of tokens may follow in
         // batches of its own (apply.rs).
-        let rest = apply::apply(&self.nft, &applied, &split)?;
+        let mut rest = apply::apply(&self.nft, &applied, &split)?;
+        let mut chained_count = 0;
+        if let (Some(plan), None) = (&plan, &rest) {
+            match chained::send(&self.nft, plan, &list, now) {
+                Ok(n) => chained_count = n,
+                Err(e) => {
+                    rest = Some(Error::failure(format!(
+                        "the table is installed, but not all of the day's sequences of ahead \
+                         doors ({e}); the next rotation adds them"
+                    )));
+                }
+            }
+        }
         let ms = t.elapsed().as_millis();
         atomic_file::write_private(&self.include, copy.as_bytes()).map_err(|e| {
             Error::failure(format!(
@@ -120,6 +127,10 @@ impl Job {
                     0 => String::new(),
                     1 => ", 1 new token".into(),
                     t => format!(", {t} new tokens"),
+                } + &match chained_count {
+                    0 => String::new(),
+                    1 => ", 1 new door period ahead".into(),
+                    n => format!(", {n} new door periods ahead"),
                 }
             )),
             refused,
@@ -127,6 +138,29 @@ impl Job {
             warnings: Vec::new(),
             at: now,
         })
+    }
+
+    /// The one-use marks of the live table, to keep in the new one and
+    /// in the copy.
+    fn marks(&self, list: &[Door]) -> Result<String> {
+        let mut marks = String::new();
+        for (set, wanted) in [
+            ("used", list.iter().any(|d| d.one_use)),
+            ("tused", list.iter().any(|d| d.token_port.is_some())),
+        ] {
+            let used = if wanted {
+                used::used(&self.nft, set)?
+            } else {
+                Vec::new()
+            };
+            if !used.is_empty() {
+                marks.push_str(&format!(
+                    "add element {TABLE} {set} {{ {} }}\n",
+                    used.join(", ")
+                ));
+            }
+        }
+        Ok(marks)
     }
 
     /// Delete our table and its include copy; the host firewall's own
@@ -189,9 +223,24 @@ pub fn build(doors: &[Door], now: u64, show: bool) -> (Ruleset, Option<Error>) {
     (ruleset::render(doors, &slots, now, show), refusal)
 }
 
-/// A dry run's text: the table, and the tokens (or their number).
+/// A dry run's text: the table, and the tokens and the `ahead` doors'
+/// sequences (or their number).
 pub fn display(doors: &[Door], now: u64, show: bool) -> (Ruleset, Option<Error>) {
     let (mut rs, refused) = build(doors, now, show);
+    if rs.layout.chained {
+        let plan = chained::plan(doors, &rs.layout, &rs.layout.ids, now, None);
+        let e = plan.elems(doors, now);
+        if show {
+            chained_elems::text(&e, &mut rs.text);
+            rs.text.push_str(&plan.manifest(doors, &|_, hi| hi));
+        } else {
+            rs.text.push_str(&format!(
+                "# ahead doors: {} door periods, {} elements (--show-sequences shows them)\n",
+                e.periods,
+                e.len()
+            ));
+        }
+    }
     if rs.layout.tokens {
         let mut adds = String::new();
         let n = tokens::adds(doors, &rs.layout, now, Span::Day, &mut adds);
@@ -215,11 +264,14 @@ pub fn slots(doors: &[Door], now: u64) -> (Vec<Slot>, Vec<String>) {
     let mut refused: Vec<String> = Vec::new();
     for (i, d) in doors.iter().enumerate() {
         let period = d.settings.period;
-        for offset in [-1, 0, 1] {
+        // An `ahead` door's sequences are chained.rs's.
+        let offsets: &[i64] = if d.ahead { &[0] } else { &[-1, 0, 1] };
+        for &offset in offsets {
             let Some(start) = derive::period_start(now, period, offset) else {
                 continue;
             };
             match d.settings.derive(start, &d.name) {
+                Ok(_) if d.ahead => {}
                 Ok(seq) => slots.push(Slot {
                     id: layout::slot_id(ids[i], start / period),
                     door: i,

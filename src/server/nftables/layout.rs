@@ -86,14 +86,16 @@ pub fn knock(k: &Knock) -> String {
     format!("{} . {}", k.proto.as_str(), k.port)
 }
 
-/// A class of doors: the same period, grace and seq_timeout share their
-/// windows and step chains.
+/// A class of doors: the same period, grace, seq_timeout and `ahead`
+/// share their windows and step chains.
 pub struct Class {
     pub period: u64,
     pub grace: u64,
     pub timeout: u64,
     /// The longest sequence of its slots.
     pub len: usize,
+    /// Its doors have `ahead = yes` (chained.rs).
+    pub ahead: bool,
 }
 
 /// How the doors fall into classes and groups.
@@ -113,6 +115,10 @@ pub struct Layout {
     pub token_pairs: Vec<TokenPair>,
     pub pair_of: Vec<Option<usize>>,
     pub token_groups: Vec<String>,
+    /// Some door has `ahead = yes` (the chained objects exist only then).
+    pub chained: bool,
+    /// Each door's id (door_ids).
+    pub ids: Vec<u32>,
 }
 
 #[derive(PartialEq)]
@@ -128,7 +134,8 @@ pub fn layout(doors: &[Door], slots: &[Slot]) -> Layout {
     let mut groups: Vec<(String, usize)> = Vec::new();
     for (i, d) in doors.iter().enumerate() {
         let same = |c: &Class| {
-            (c.period, c.grace, c.timeout) == (d.settings.period, d.grace, d.seq_timeout)
+            (c.period, c.grace, c.timeout, c.ahead)
+                == (d.settings.period, d.grace, d.seq_timeout, d.ahead)
         };
         let c = classes.iter().position(same).unwrap_or_else(|| {
             classes.push(Class {
@@ -136,6 +143,7 @@ pub fn layout(doors: &[Door], slots: &[Slot]) -> Layout {
                 grace: d.grace,
                 timeout: d.seq_timeout,
                 len: 1,
+                ahead: d.ahead,
             });
             classes.len() - 1
         });
@@ -183,6 +191,8 @@ pub fn layout(doors: &[Door], slots: &[Slot]) -> Layout {
         token_pairs,
         pair_of,
         token_groups,
+        chained: doors.iter().any(|d| d.ahead),
+        ids: door_ids(&doors.iter().map(|d| &d.name[..]).collect::<Vec<_>>()),
     }
 }
 

@@ -87,22 +87,67 @@ fn socket(flags: SocketFlags) -> Result<OwnedFd, Errno> {
 /// transaction: on an error, those before it are in. (ENFILE: the set is
 /// full.)
 pub fn add<const K: usize>(table: &str, set: &str, elems: &[([u8; K], u64)]) -> Result<(), Errno> {
+    let elems: Vec<(&[u8], &[u8], u64)> =
+        elems.iter().map(|(k, t)| (&k[..], &[][..], *t)).collect();
+    send_all(table, set, &elems, false).map(|_| ())
+}
+
+/// Add map elements (key, data, timeout as for `add`) to `map`. A key the
+/// map holds with other data (two 32-bit chain values that collide,
+/// chained.rs) is skipped, and the others of its batch go in one by one;
+/// how many were skipped.
+pub fn add_data<const K: usize, const D: usize>(
+    table: &str,
+    map: &str,
+    elems: &[([u8; K], [u8; D], u64)],
+) -> Result<usize, Errno> {
+    let elems: Vec<(&[u8], &[u8], u64)> =
+        elems.iter().map(|(k, d, t)| (&k[..], &d[..], *t)).collect();
+    send_all(table, map, &elems, true)
+}
+
+type Elem<'a> = (&'a [u8], &'a [u8], u64);
+
+fn send_all(table: &str, set: &str, elems: &[Elem], skip_busy: bool) -> Result<usize, Errno> {
     let fd = socket(SocketFlags::empty())?;
     let (table, set) = (format!("{table}\0"), format!("{set}\0"));
-    let mut buf = Vec::with_capacity(PER_MESSAGE * (K + 28) + 512);
+    let mut buf = Vec::with_capacity(PER_MESSAGE * 64 + 512);
+    let mut skipped = 0;
     for chunk in elems.chunks(PER_MESSAGE) {
-        buf.clear();
-        batch(&mut buf, &table, &set, chunk);
-        // Watch mode's signals interrupt (no SA_RESTART): a send that was
-        // interrupted sent nothing, and the answer waits to be read.
-        while let Err(e) = send(&fd, &buf, SendFlags::empty()) {
-            if e != Errno::INTR {
-                return Err(e);
+        match one(&fd, &mut buf, &table, &set, chunk) {
+            // EBUSY: a key is there with other data; the batch is refused
+            // whole, so its elements go again one at a time.
+            Err(Errno::BUSY) if skip_busy => {
+                for e in chunk {
+                    match one(&fd, &mut buf, &table, &set, std::slice::from_ref(e)) {
+                        Err(Errno::BUSY) => skipped += 1,
+                        r => r?,
+                    }
+                }
             }
+            r => r?,
         }
-        wait(&fd)?;
     }
-    Ok(())
+    Ok(skipped)
+}
+
+fn one(
+    fd: &OwnedFd,
+    buf: &mut Vec<u8>,
+    table: &str,
+    set: &str,
+    chunk: &[Elem],
+) -> Result<(), Errno> {
+    buf.clear();
+    batch(buf, table, set, chunk);
+    // Watch mode's signals interrupt (no SA_RESTART): a send that was
+    // interrupted sent nothing, and the answer waits to be read.
+    while let Err(e) = send(fd, buf, SendFlags::empty()) {
+        if e != Errno::INTR {
+            return Err(e);
+        }
+    }
+    wait(fd)
 }
 
 /// A socket that hears nf_tables' changes (the group `nft monitor`
@@ -155,18 +200,23 @@ pub fn exists(table: &str) -> Result<bool, Errno> {
 
 /// One batch: begin, a message that adds `elems` to `set` of `table`
 /// (both NUL-terminated), end.
-fn batch<const K: usize>(buf: &mut Vec<u8>, table: &str, set: &str, elems: &[([u8; K], u64)]) {
+fn batch(buf: &mut Vec<u8>, table: &str, set: &str, elems: &[Elem]) {
     let b = message(buf, BATCH_BEGIN, REQUEST, 0);
     end(buf, b);
     let m = message(buf, NEWSETELEM, REQUEST | CREATE | ACK, NFPROTO_INET);
     attr(buf, 1, table.as_bytes());
     attr(buf, 2, set.as_bytes());
     let list = open(buf, 3 | NESTED);
-    for (key, timeout) in elems {
+    for (key, data, timeout) in elems {
         let e = open(buf, 1 | NESTED);
         let k = open(buf, 1 | NESTED);
         attr(buf, 1, key);
         close(buf, k);
+        if !data.is_empty() {
+            let d = open(buf, 2 | NESTED);
+            attr(buf, 1, data);
+            close(buf, d);
+        }
         if *timeout > 0 {
             attr(buf, 4, &(timeout.saturating_mul(1000)).to_be_bytes());
         }
@@ -224,7 +274,12 @@ mod tests {
         key[..16].copy_from_slice(&core::array::from_fn::<u8, 16, _>(|i| i as u8 + 1));
         key[16..].copy_from_slice(&0xfd00_1002u32.to_ne_bytes());
         let mut buf = Vec::new();
-        batch(&mut buf, "knock_rotator\0", "tok\0", &[(key, 90)]);
+        batch(
+            &mut buf,
+            "knock_rotator\0",
+            "tok\0",
+            &[(&key[..], &[][..], 90)],
+        );
         let n16 = |v: u16| v.to_ne_bytes().to_vec();
         let n32 = |v: u32| v.to_ne_bytes().to_vec();
         let header = |len: u32, kind: u16, flags: u16, family: u8, res: u16| {

@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use super::layout::{Layout, SET_SIZE, TABLE};
-use super::tokens;
+use super::{chained_keys, chained_rules, tokens};
 
 /// The declaring part of the text, and what it declares.
 pub struct Declared {
@@ -53,6 +53,17 @@ fn sets(l: &Layout) -> Sets {
             }
         }
     }
+    for (c, class) in l.classes.iter().enumerate() {
+        if class.ahead {
+            for (map, _) in chained_keys::maps(c) {
+                statics.push((
+                    "map",
+                    map,
+                    "meta time : meta priority; flags interval".into(),
+                ));
+            }
+        }
+    }
     for k in 1..=l.max_len {
         statics.push(("set", format!("p_{k}"), PORT.into()));
         statics.push(("set", format!("f_{k}"), PORT.into()));
@@ -87,15 +98,22 @@ pub fn declare(l: &Layout) -> Declared {
         chains.push("token".into());
         chains.extend(l.token_groups.iter().map(|g| format!("tg_{g}")));
     }
-    for c in 0..l.classes.len() {
+    for (c, class) in l.classes.iter().enumerate() {
         chains.push(format!("done_{c}"));
+        if class.ahead {
+            for f in ["4", "6"] {
+                for (name, _) in chained_rules::chains(f, "", c, 1) {
+                    chains.push(name);
+                }
+            }
+        }
     }
     for (g, _) in &l.groups {
         chains.push(format!("g_{g}"));
     }
     for f in ["4", "6"] {
         chains.push(format!("time{f}"));
-        for c in 0..l.classes.len() {
+        for (c, _) in l.classes.iter().enumerate().filter(|(_, c)| !c.ahead) {
             chains.push(format!("scan{f}_{c}"));
             chains.push(format!("step{f}_{c}"));
         }
@@ -114,6 +132,25 @@ pub fn declare(l: &Layout) -> Declared {
         // Added to, never flushed by an apply (see tokens.rs).
         let _ = writeln!(t, "\t{}", super::tokens::DECLARE);
     }
+    let mut chained_sets = 0;
+    for (c, class) in l.classes.iter().enumerate() {
+        if class.ahead {
+            for (kind, name, ty) in chained_rules::dynamic(c) {
+                let _ = writeln!(
+                    t,
+                    "\t{kind} {name} {{ typeof {ty}; flags dynamic,timeout; size {SET_SIZE}; }}"
+                );
+                chained_sets += 1;
+            }
+        }
+    }
+    if l.chained {
+        // Added to, never flushed by an apply (see chained.rs).
+        for d in chained_rules::DECLARE {
+            let _ = writeln!(t, "\t{d}");
+            chained_sets += 1;
+        }
+    }
     let _ = writeln!(
         t,
         "\tchain input {{ type filter hook input priority -150; policy accept; }}"
@@ -127,7 +164,7 @@ pub fn declare(l: &Layout) -> Declared {
     }
     Declared {
         text: t,
-        sets: statics.len() + dynamic.len() + usize::from(l.tokens),
+        sets: statics.len() + dynamic.len() + usize::from(l.tokens) + chained_sets,
         chains: chains.len() + 1,
     }
 }

@@ -54,22 +54,28 @@ pub struct Report {
 }
 
 /// Name hash -> the end of the last window of a token door's installed
-/// tokens, from the `tman` manifest: what the live table holds, also when
-/// it was put back from the copy (an hour of tokens).
+/// tokens, from the `tman` manifest, and of an `ahead` door's sequences,
+/// from `cman`: what the live table holds, also when it was put back from
+/// the copy (an hour of them).
 fn token_ends(nft: &Path, doors: &[Door]) -> Result<Vec<(u32, u64)>> {
-    if !doors.iter().any(|d| d.token_port.is_some()) {
-        return Ok(Vec::new());
-    }
-    let tman = nft::triples(&nft::set(nft, "tman")?);
-    Ok(doors
-        .iter()
-        .filter(|d| d.token_port.is_some())
-        .filter_map(|d| {
+    let mut out = Vec::new();
+    for (set, has) in [
+        ("tman", &|d: &Door| d.token_port.is_some()),
+        ("cman", &|d: &Door| d.ahead),
+    ] as [(&str, &dyn Fn(&Door) -> bool); 2]
+    {
+        if !doors.iter().any(has) {
+            continue;
+        }
+        let man = nft::triples(&nft::set(nft, set)?);
+        for d in doors.iter().filter(|d| has(d)) {
             let name = fnv(&[&d.name]);
-            let t = tman.iter().find(|t| t.0 == name)?;
-            Some((name, tokens::until(d.settings.period, t.2)))
-        })
-        .collect())
+            if let Some(t) = man.iter().find(|t| t.0 == name) {
+                out.push((name, tokens::until(d.settings.period, t.2)));
+            }
+        }
+    }
+    Ok(out)
 }
 
 pub fn report(nft: &Path, doors: &[Door], now: u64) -> Result<Report> {
@@ -125,10 +131,10 @@ pub fn report(nft: &Path, doors: &[Door], now: u64) -> Result<Report> {
                 n
             }
         };
-        let tokens = ends.iter().find(|e| e.0 == name).map(|e| e.1);
+        let ahead = ends.iter().filter(|e| e.0 == name).map(|e| e.1).max();
         rows.push(Row {
             holds,
-            until: line.map(|l| l.2.max(tokens.unwrap_or(0))),
+            until: line.map(|l| l.2.max(ahead.unwrap_or(0))),
             allowed: n,
         });
     }

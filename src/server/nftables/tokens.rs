@@ -20,7 +20,8 @@
 use std::fmt::Write;
 
 use super::door::Door;
-use super::layout::{Layout, TABLE, fnv, group, prio};
+use super::layout::{Layout, TABLE, fnv, group};
+use super::windows;
 use crate::derive::token;
 
 /// How far ahead tokens are installed, and the most periods that makes.
@@ -47,15 +48,7 @@ pub fn key(q: usize, j: u64) -> u32 {
 
 /// The window maps of pair `q`: (name, period offset of its value).
 pub fn maps(q: usize) -> [(String, i64); 6] {
-    let m = |w: &str, p: &str| format!("tw{w}{p}_{q}");
-    [
-        (m("p", "e"), -1),
-        (m("p", "o"), -1),
-        (m("c", "e"), 0),
-        (m("c", "o"), 0),
-        (m("n", "e"), 1),
-        (m("n", "o"), 1),
-    ]
+    windows::maps("tw", q)
 }
 
 /// When period `j`'s token stops opening: it is taken up to the end of
@@ -94,19 +87,7 @@ pub fn statics(doors: &[Door], l: &Layout, now: u64) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (q, pair) in l.token_pairs.iter().enumerate() {
         let p = l.classes[pair.class].period;
-        let (lo, hi) = range(p, now);
-        // Token j is taken up to period j+1.
-        for j in lo..=hi + 1 {
-            let range = format!("{}-{}", j * p, (j + 1) * p);
-            let parity = (j % 2) as usize;
-            for (i, (map, shift)) in maps(q).iter().enumerate() {
-                if i % 2 != parity || j.checked_add_signed(*shift).is_none() {
-                    continue;
-                }
-                let v = key(q, j.saturating_add_signed(*shift));
-                out.push((map.clone(), format!("{range} : {}", prio(v))));
-            }
-        }
+        windows::elements(&maps(q), p, range(p, now), &|j| key(q, j), &mut out);
     }
     for (i, d) in doors.iter().enumerate() {
         if let Some(q) = l.pair_of[i] {

@@ -1,0 +1,206 @@
+//! Doors with `ahead = yes`: a day of sequences installed ahead, so that
+//! doors of short periods keep working for a day without the timer.
+//!
+//! Holding every step of a day (1.44 million elements for 100 doors of 10
+//! knocks at 60 s) costs more than 1 s to apply (`just bench`). Here the
+//! kernel hashes each source's knocks into two independent 32-bit chains
+//! (nft's `jhash`, with two seeds), and a door period is one element per
+//! set, like a token:
+//! - `cfirst`: window key . first knock. A source with no attempt starts
+//!   one at a first knock of the period before, of or after the packet's
+//!   (six `meta time` maps, as tokens have): both chains start from the
+//!   window key and that knock;
+//! - every later knock packet of the source moves both chains on (`cva`,
+//!   `cvb`; `cs` holds source . b, to compare b with a value);
+//! - `cfa` maps a complete chain a to its chain b, `cfb` chain b to the
+//!   slot id: a source whose (a, b) is a door period's completes it, a
+//!   64-bit match;
+//! - `ca` holds the attempt (seq_timeout from its first knock); a
+//!   completion ends it. A wrong knock spoils the attempt until then.
+//!
+//! `cfirst`, `cfa`, `cfb` and `ckp` (the day's knock ports) are added to
+//! at each rotation, never flushed by an apply; the `cman` manifest says
+//! per door what is in (as `tman` does for tokens). Two door periods whose
+//! chain a (or b) collide, one chance in 2^32 per pair, cannot both be in:
+//! the later one is skipped (its door opens by the period around it).
+
+use std::fmt::Write;
+use std::path::Path;
+
+use rustix::io::Errno;
+
+use super::chained_elems::{Elems, elems, text};
+use super::chained_keys::{key, maps};
+use super::door::Door;
+use super::layout::{Layout, NAME, TABLE, fnv, group};
+use super::netlink;
+use super::nft;
+use super::tokens::{self, Live};
+use super::windows;
+
+/// The window maps' elements of the chained classes.
+pub fn statics(doors: &[Door], l: &Layout, now: u64, out: &mut Vec<(String, String)>) {
+    for (c, class) in l.classes.iter().enumerate() {
+        if class.ahead
+            && doors
+                .iter()
+                .any(|d| d.ahead && d.settings.period == class.period)
+        {
+            let p = class.period;
+            windows::elements(&maps(c), p, tokens::range(p, now), &|j| key(c, j), out);
+        }
+    }
+}
+
+/// What identifies a door's chained elements: its sequences (the secret
+/// and every setting of the derivation), class, id, group, timeout.
+pub fn content(d: &Door, c: usize, id: u32) -> u32 {
+    let p = d.settings.period;
+    let seqs: String = [0, p, 2 * p]
+        .iter()
+        .map(|&t| format!("{:?}", d.settings.derive(t, &d.name).ok()))
+        .collect();
+    let fixed = [
+        (c as u64).to_le_bytes(),
+        u64::from(id).to_le_bytes(),
+        d.seq_timeout.to_le_bytes(),
+        p.to_le_bytes(),
+    ]
+    .concat();
+    fnv(&[seqs.as_bytes(), &fixed, group(d).as_bytes()])
+}
+
+/// The chained doors: (index, class, id).
+fn mine(doors: &[Door], l: &Layout, ids: &[u32]) -> Vec<(usize, usize, u32)> {
+    doors
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.ahead)
+        .map(|(i, _)| (i, l.class_of[i], ids[i]))
+        .collect()
+}
+
+/// What a rotation does: flush first (a door changed or left), then add
+/// each door's periods `lo..=hi`.
+pub struct Plan {
+    pub flush: bool,
+    /// (door index, class, id, lo, hi)
+    pub todo: Vec<(usize, usize, u32, u64, u64)>,
+}
+
+/// The periods to add at `now`: those after what the live manifest says
+/// (all of the day, after emptying the sets, when it says another door
+/// set; all of it when `live` is None: a dry run, the copy).
+pub fn plan(doors: &[Door], l: &Layout, ids: &[u32], now: u64, live: Option<&Live>) -> Plan {
+    let mine = mine(doors, l, ids);
+    let from = |i: usize, c: usize, id: u32| -> Option<u64> {
+        let d = &doors[i];
+        let e = live?.iter().find(|e| e.0 == fnv(&[&d.name]))?;
+        (e.1 == content(d, c, id)).then_some(e.2 + 1)
+    };
+    let kept = live.is_some_and(|live| {
+        live.len() == mine.len() && mine.iter().all(|&(i, c, id)| from(i, c, id).is_some())
+    });
+    let todo = mine
+        .iter()
+        .map(|&(i, c, id)| {
+            let (lo, hi) = tokens::range(doors[i].settings.period, now);
+            let lo = if kept {
+                from(i, c, id).unwrap_or(lo).max(lo)
+            } else {
+                lo
+            };
+            (i, c, id, lo, hi)
+        })
+        .collect();
+    Plan {
+        flush: live.is_some() && !kept,
+        todo,
+    }
+}
+
+impl Plan {
+    /// The elements to add, keys once each.
+    pub fn elems(&self, doors: &[Door], now: u64) -> Elems {
+        let mut out = Elems::default();
+        for &(i, c, id, lo, hi) in &self.todo {
+            if lo <= hi {
+                elems(&doors[i], c, id, (lo, hi), now, &mut out);
+            }
+        }
+        out.dedup();
+        out
+    }
+
+    /// The nft text that empties the chained sets (a door changed or left).
+    pub fn flush_text(&self) -> String {
+        if !self.flush {
+            return String::new();
+        }
+        ["cfirst", "ckp", "cman"]
+            .iter()
+            .map(|s| format!("flush set {TABLE} {s}\n"))
+            .chain(
+                ["cfa", "cfb"]
+                    .iter()
+                    .map(|m| format!("flush map {TABLE} {m}\n")),
+            )
+            .collect()
+    }
+
+    /// The manifest saying each door holds up to `hi(door)`.
+    pub fn manifest(&self, doors: &[Door], hi: &dyn Fn(u64, u64) -> u64) -> String {
+        if self.todo.is_empty() {
+            return String::new();
+        }
+        let mut t = format!("flush set {TABLE} cman\nadd element {TABLE} cman {{\n");
+        for &(i, c, id, lo, h) in &self.todo {
+            let d = &doors[i];
+            let _ = writeln!(
+                t,
+                "\t0x{:x} . 0x{:x} . {},",
+                fnv(&[&d.name]),
+                content(d, c, id),
+                hi(lo, h).min(u64::from(u32::MAX))
+            );
+        }
+        t.push_str("}\n");
+        t
+    }
+}
+
+/// Add the plan's elements over netlink (the completions first, so that
+/// an attempt that can start can finish), then the manifest that says
+/// so; the door periods added.
+pub fn send(nft: &Path, plan: &Plan, doors: &[Door], now: u64) -> Result<usize, String> {
+    let e = plan.elems(doors, now);
+    let err = |set: &'static str| {
+        move |e: Errno| match e {
+            Errno::NFILE => format!("set {set} is full"),
+            e => format!("set {set}, over netlink: {e}"),
+        }
+    };
+    // Collisions are skipped (see above); one in 2^32 per pair.
+    netlink::add_data(NAME, "cfa", &e.fa).map_err(err("cfa"))?;
+    netlink::add_data(NAME, "cfb", &e.fb).map_err(err("cfb"))?;
+    netlink::add(NAME, "ckp", &e.ports).map_err(err("ckp"))?;
+    netlink::add(NAME, "cfirst", &e.first).map_err(err("cfirst"))?;
+    let manifest = plan.manifest(doors, &|_, hi| hi);
+    nft::run(nft, &["-f", "-"], manifest.as_bytes()).map_err(|e| e.message().to_string())?;
+    Ok(e.periods)
+}
+
+/// The copy's text (the host firewall puts our table back from it): the
+/// next hour's elements (as tokens::COPY_AHEAD), and a manifest saying so.
+pub fn copy(doors: &[Door], l: &Layout, ids: &[u32], now: u64) -> String {
+    let mut plan = plan(doors, l, ids, now, None);
+    for t in &mut plan.todo {
+        let p = doors[t.0].settings.period;
+        let periods = tokens::COPY_AHEAD.div_ceil(p).max(4);
+        t.4 = t.4.min(now / p + periods);
+    }
+    let e = plan.elems(doors, now);
+    let mut t = plan.manifest(doors, &|_, hi| hi);
+    text(&e, &mut t);
+    t
+}

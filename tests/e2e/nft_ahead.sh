@@ -1,0 +1,105 @@
+# A day of sequences ahead (a door's `ahead = yes`, nftables backend): a
+# 60 s door installed as if 200 periods ago, the timer dead since, opens
+# now to our knock; the kernel's hash chains of the knocks match what
+# rotate computed. The periods before and after the current one open, two
+# away do not; a wrong order, a missing or an extra knock opens nothing.
+# One use holds: a replay from another source opens nothing, and still
+# nothing after a re-apply and after the host firewall's flush and
+# restore from our copy. Later rotations add only the new periods; a new
+# secret empties the sets (the old sequences die at once); a door
+# installed more than a day ago fails closed.
+source "$LIB"
+nft_setup
+export KNOCKD_ROTATOR_PERIOD_MODULO=60
+{
+    printf '[once]\nsecret_file = e2e.secret\nperiod = 60\nopen = 40/tcp\nopen_for = 60\none_use = yes\nahead = yes\n\n'
+    printf '[many]\nsecret_file = e2e.secret\nperiod = 60\nopen = 41/tcp\nopen_for = 60\nahead = yes\n'
+} >"$WORK/doors"
+for i in $(seq 1 20); do ip addr add "127.0.3.$i/32" dev lo; done
+"${NC[@]}" serve 40/tcp 41/tcp >"$WORK/serve.log" 2>&1 &
+wait_for "the echo servers" 5 grep -qs serving "$WORK/serve.log"
+r() { "$KR" rotate --backend nftables --doors-file "$WORK/doors" --no-boundary-run "$@"; }
+# Well inside a period: the checks below take a few seconds.
+while [ $(( $(date +%s) % 60 )) -gt 40 ]; do sleep 1; done
+now=$(date +%s)
+
+r --at $((now - 200 * 60)) >"$WORK/r.out" || fail "rotate 200 periods ago: $(cat "$WORK/r.out")"
+grep -q "2884 new door periods ahead" "$WORK/r.out" || fail "not a day of sequences: $(cat "$WORK/r.out")"
+gen() { "$KR" generate "$@"; }
+
+# Our knock, 200 periods after the rotation: the door opens.
+shut 127.0.0.1 40 "before the knock"
+"$KNOCK" -d 0 127.0.0.1 once || fail "knock once"
+opens 127.0.0.1 40 "our knock, 200 periods after the last rotation"
+# One use: the same knocks from another source open nothing; the first
+# source keeps its window. Without one_use, the replay opens.
+"${NC[@]}" knock 127.0.3.1 127.0.0.1 "$(gen once)"
+shut 127.0.3.1 40 "a replayed knock"
+opens 127.0.0.1 40 "the first source after the replay"
+"${NC[@]}" knock 127.0.3.1 127.0.0.1 "$(gen many)"
+"${NC[@]}" knock 127.0.3.2 127.0.0.1 "$(gen many)"
+opens 127.0.3.1 41 "many, first"
+opens 127.0.3.2 41 "many, replayed"
+
+# The periods around this one: the previous and the next open, two away
+# do not (each from a source of its own: a wrong knock spoils an attempt
+# until seq_timeout).
+"${NC[@]}" knock 127.0.3.3 127.0.0.1 "$(gen many --offset -1)"
+opens 127.0.3.3 41 "the previous period's sequence"
+"${NC[@]}" knock 127.0.3.4 127.0.0.1 "$(gen many --offset 1)"
+opens 127.0.3.4 41 "the next period's sequence"
+"${NC[@]}" knock 127.0.3.5 127.0.0.1 "$(gen many --offset 2)"
+shut 127.0.3.5 41 "a sequence two periods ahead"
+"${NC[@]}" knock 127.0.3.6 127.0.0.1 "$(gen many --offset -2)"
+shut 127.0.3.6 41 "a sequence two periods old"
+seq=$(gen many)
+"${NC[@]}" knock 127.0.3.7 127.0.0.1 "$(echo "$seq" | tr ' ' '\n' | tac | tr '\n' ' ')"
+shut 127.0.3.7 41 "the sequence backwards"
+"${NC[@]}" knock 127.0.3.8 127.0.0.1 "${seq% *}"
+shut 127.0.3.8 41 "the sequence without its last knock"
+"${NC[@]}" knock 127.0.3.9 127.0.0.1 "$(echo "$seq" | cut -d' ' -f1) $seq"
+shut 127.0.3.9 41 "the sequence after a stray knock"
+# A completed attempt ends: the same source knocks again and opens.
+"${NC[@]}" knock 127.0.3.10 127.0.0.1 "$seq"
+opens 127.0.3.10 41 "many, from .10"
+"${NC[@]}" knock 127.0.3.10 127.0.0.1 "$seq"
+opens 127.0.3.10 41 "many, from .10 again"
+
+# Later rotations add only the periods not installed; a re-apply none.
+r --at $((now - 199 * 60)) >"$WORK/r.out" || fail "the next rotation"
+grep -q ", 2 new door periods ahead" "$WORK/r.out" || fail "not one period per door: $(cat "$WORK/r.out")"
+r --at $((now - 199 * 60)) >"$WORK/r.out" || fail "a re-apply"
+! grep -q "new door period" "$WORK/r.out" || fail "a re-apply added periods: $(cat "$WORK/r.out")"
+"${NC[@]}" knock 127.0.3.11 127.0.0.1 "$(gen once)"
+shut 127.0.3.11 40 "a replay after a re-apply"
+
+# The host firewall's restart: every table flushed, ours put back from
+# the copy (the next hour's periods, and the used marks).
+r >"$WORK/r.out" || fail "rotate now: $(cat "$WORK/r.out")"
+grep -q "^add element inet knock_rotator cfa " "$COPY" || fail "the copy holds no ahead periods"
+nft flush ruleset
+nft -f "$COPY" || fail "the copy does not load"
+"${NC[@]}" knock 127.0.3.12 127.0.0.1 "$(gen once)"
+shut 127.0.3.12 40 "a replay after a flush and a restore"
+"${NC[@]}" knock 127.0.3.12 127.0.0.1 "$(gen once --offset 1)"
+opens 127.0.3.12 40 "the next period's knock after a restore"
+r >"$WORK/r.out" || fail "rotate after the restore: $(cat "$WORK/r.out")"
+grep -q "new door periods ahead" "$WORK/r.out" || fail "the rest of the day not added after the restore: $(cat "$WORK/r.out")"
+
+# A new secret: the sets are emptied, the old sequences open nothing.
+old=$(gen many --offset 1)
+printf '%s\n' "another secret for the ahead doors" >"$WORK/new.secret"
+sed -i 's/^secret_file = e2e.secret$/secret_file = new.secret/' "$WORK/doors"
+r >"$WORK/r.out" || fail "rotate with a new secret: $(cat "$WORK/r.out")"
+grep -q "2884 new door periods ahead" "$WORK/r.out" || fail "a new secret did not renew every period: $(cat "$WORK/r.out")"
+"${NC[@]}" knock 127.0.3.13 127.0.0.1 "$old"
+shut 127.0.3.13 41 "the old secret's sequence"
+newgen() { KNOCKD_ROTATOR_SECRET="another secret for the ahead doors" gen "$@"; }
+"${NC[@]}" knock 127.0.3.14 127.0.0.1 "$(newgen many)"
+opens 127.0.3.14 41 "the new secret's sequence"
+
+# Installed more than a day ago: nothing opens (the doors fail closed).
+nft flush ruleset
+r --at $((now - 1450 * 60)) >"$WORK/r.out" || fail "rotate a day ago: $(cat "$WORK/r.out")"
+"${NC[@]}" knock 127.0.3.15 127.0.0.1 "$(newgen many)"
+shut 127.0.3.15 41 "a door installed more than a day ago"
