@@ -22,6 +22,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod harden;
+mod index;
 mod install;
 mod json;
 mod number;

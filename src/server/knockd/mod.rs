@@ -11,3 +11,4 @@ pub mod process;
 pub mod reload;
 pub mod rotation;
 pub mod syntax;
+pub mod unique;

@@ -3,7 +3,6 @@
 //! (or, for `--dry-run`, a diff). Writing and reloading are the caller's
 //! (job.rs), so that `--dry-run` and `status` share everything else.
 
-use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::fs::Metadata;
 use std::os::unix::ffi::OsStrExt;
@@ -12,8 +11,10 @@ use std::path::{Path, PathBuf};
 use super::conf::{self, Conf, Door};
 use super::edit_contract;
 use super::syntax::{self, Port, lines, trimmed};
+use super::unique;
 use crate::derive::{self, Knock, Proto};
 use crate::error::{Error, Result};
+use crate::index::Index;
 use crate::safe_read;
 use crate::server::doors::Doors;
 
@@ -174,19 +175,21 @@ pub fn plan(settings: &Doors, loaded: &Loaded, now: u64, offset: i64) -> Result<
     // What each rotator door holds afterwards: its new sequence, or (when
     // refused) what it holds now. By name; a door name used twice is
     // refused by check_unique (same sequence).
-    let by_name: HashMap<&[u8], &DoorPlan> = doors.iter().map(|d| (&d.name[..], d)).collect();
-    let after = |door: &Door| match by_name.get(&door.name[..]) {
+    let by_name = Index::new(doors.iter().map(|d| &d.name[..]));
+    let plan_of = |name: &[u8]| {
+        by_name
+            .find(name, |i| &doors[i].name[..])
+            .map(|i| &doors[i])
+    };
+    let after = |door: &Door| match plan_of(&door.name) {
         Some(p) if p.refused.is_none() => Some(as_ports(&p.new)),
         _ => door.sequence.clone(),
     };
-    check_unique(path, conf, &after)?;
-    let values: HashMap<&[u8], Vec<u8>> = doors
-        .iter()
-        .filter(|d| d.refused.is_none())
-        .map(|d| (&d.name[..], derive::join(&d.new, ",").into_bytes()))
-        .collect();
+    unique::check_unique(path, conf, &after)?;
     let new_text = conf::rewrite(&loaded.text, conf, &|d: &Door| {
-        values.get(&d.name[..]).cloned()
+        plan_of(&d.name)
+            .filter(|p| p.refused.is_none())
+            .map(|p| derive::join(&p.new, ",").into_bytes())
     });
     // Belt and braces: nothing but rotator values changed, and what we
     // write reads back as intended.
@@ -266,35 +269,4 @@ fn door_plans(settings: &Doors, loaded: &Loaded, now: u64, offset: i64) -> Resul
         });
     }
     Ok(doors)
-}
-
-/// Two doors with one sequence: one knock would open both (or knockd would
-/// only ever match the first). Refused, naming both.
-fn check_unique(
-    path: &Path,
-    conf: &Conf,
-    after: &dyn Fn(&Door) -> Option<Vec<Port>>,
-) -> Result<()> {
-    let mut seen: HashMap<Vec<Port>, &Door> = HashMap::new();
-    for door in conf.doors.iter().filter(|d| d.one_time.is_none()) {
-        let seq = if door.is_rotator() {
-            after(door)
-        } else {
-            door.sequence.clone()
-        }
-        .unwrap_or_default();
-        if let Some(other) = seen.insert(seq, door) {
-            return Err(at_line(
-                path,
-                door.line,
-                &format!(
-                    "doors {} (line {}) and {} would have the same sequence; rename or remove one",
-                    other.display_name(),
-                    other.line,
-                    door.display_name()
-                ),
-            ));
-        }
-    }
-    Ok(())
 }
