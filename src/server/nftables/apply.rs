@@ -14,10 +14,16 @@ use super::nft;
 use super::tokens::Split;
 use crate::error::{Error, Result};
 
-/// Apply `table` (the table's text, `split.main` included): Err when it is
-/// not in (the previous table stays as it was); Ok(Some) when it is, but
-/// the rest of the day's tokens are not (the next rotation adds them).
-pub fn apply(nft: &Path, table: &str, split: &Split) -> Result<Option<Error>> {
+/// Apply `table` (the table's text, `split.main` included), running
+/// `beside` while nft parses it: Err when it is not in (the previous
+/// table stays as it was); Ok(Some) when it is, but the rest of the day's
+/// tokens are not (the next rotation adds them).
+pub fn apply(
+    nft: &Path,
+    table: &str,
+    split: &Split,
+    beside: &mut dyn FnMut(),
+) -> Result<Option<Error>> {
     let rest = || -> std::result::Result<(), String> {
         if split.rest.is_empty() {
             return Ok(());
@@ -32,11 +38,14 @@ pub fn apply(nft: &Path, table: &str, split: &Split) -> Result<Option<Error>> {
             nft::run(nft, &["-f", "-"], early.as_bytes())?;
             let main = nft::start(nft, &["-f", "-"], table.as_bytes())?;
             let sent = rest();
+            beside();
             main.finish()?;
             sent
         }
         None => {
-            nft::run(nft, &["-f", "-"], table.as_bytes())?;
+            let main = nft::start(nft, &["-f", "-"], table.as_bytes())?;
+            beside();
+            main.finish()?;
             rest()
         }
     };

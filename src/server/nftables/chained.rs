@@ -71,12 +71,12 @@ pub fn content(d: &Door, c: usize, id: u32) -> u32 {
 }
 
 /// The chained doors: (index, class, id).
-fn mine(doors: &[Door], l: &Layout, ids: &[u32]) -> Vec<(usize, usize, u32)> {
+fn mine(doors: &[Door], l: &Layout) -> Vec<(usize, usize, u32)> {
     doors
         .iter()
         .enumerate()
         .filter(|(_, d)| d.ahead)
-        .map(|(i, _)| (i, l.class_of[i], ids[i]))
+        .map(|(i, _)| (i, l.class_of[i], l.ids[i]))
         .collect()
 }
 
@@ -91,8 +91,8 @@ pub struct Plan {
 /// The periods to add at `now`: those after what the live manifest says
 /// (all of the day, after emptying the sets, when it says another door
 /// set; all of it when `live` is None: a dry run, the copy).
-pub fn plan(doors: &[Door], l: &Layout, ids: &[u32], now: u64, live: Option<&Live>) -> Plan {
-    let mine = mine(doors, l, ids);
+pub fn plan(doors: &[Door], l: &Layout, now: u64, live: Option<&Live>) -> Plan {
+    let mine = mine(doors, l);
     let from = |i: usize, c: usize, id: u32| -> Option<u64> {
         let d = &doors[i];
         let e = live?.iter().find(|e| e.0 == fnv(&[&d.name]))?;
@@ -169,11 +169,13 @@ impl Plan {
     }
 }
 
-/// Add the plan's elements over netlink (the completions first, so that
-/// an attempt that can start can finish), then the manifest that says
-/// so; the door periods added.
-pub fn send(nft: &Path, plan: &Plan, doors: &[Door], now: u64) -> Result<usize, String> {
-    let e = plan.elems(doors, now);
+/// Add the plan's elements `e` over netlink (the completions first, so
+/// that an attempt that can start can finish), then the manifest that
+/// says so; the door periods added.
+pub fn send(nft: &Path, plan: &Plan, e: &Elems, doors: &[Door]) -> Result<usize, String> {
+    if e.periods == 0 && !plan.flush {
+        return Ok(0);
+    }
     let err = |set: &'static str| {
         move |e: Errno| match e {
             Errno::NFILE => format!("set {set} is full"),
@@ -192,8 +194,8 @@ pub fn send(nft: &Path, plan: &Plan, doors: &[Door], now: u64) -> Result<usize, 
 
 /// The copy's text (the host firewall puts our table back from it): the
 /// next hour's elements (as tokens::COPY_AHEAD), and a manifest saying so.
-pub fn copy(doors: &[Door], l: &Layout, ids: &[u32], now: u64) -> String {
-    let mut plan = plan(doors, l, ids, now, None);
+pub fn copy(doors: &[Door], l: &Layout, now: u64) -> String {
+    let mut plan = plan(doors, l, now, None);
     for t in &mut plan.todo {
         let p = doors[t.0].settings.period;
         let periods = tokens::COPY_AHEAD.div_ceil(p).max(4);

@@ -8,6 +8,7 @@ use super::chained_keys::{key, slot_id};
 use super::door::Door;
 use super::layout::TABLE;
 use super::tokens;
+use crate::derive::Proto;
 
 /// How long a completion of period j stays possible after `now`: it can
 /// start up to the end of period j+1, and take seq_timeout.
@@ -25,6 +26,8 @@ pub struct Elems {
     pub fa: Vec<([u8; 4], [u8; 4], u64)>,
     pub fb: Vec<([u8; 4], [u8; 4], u64)>,
     pub ports: Vec<([u8; 8], u64)>,
+    /// The knock ports seen, a bit per (UDP?, port): `ports` once each.
+    seen: Vec<u64>,
     /// Door periods whose sequence cannot be had (v3's port 65536).
     pub missing: usize,
     /// Door periods added.
@@ -37,16 +40,21 @@ impl Elems {
     }
 
     /// Keys once each: a collision's later value is dropped (nft and the
-    /// kernel refuse a key twice with different data).
+    /// kernel refuse a key twice with different data); the ports listed.
     pub fn dedup(&mut self) {
-        fn once<T, K: Ord + Copy>(v: &mut Vec<T>, key: impl Fn(&T) -> K) {
-            let mut seen: Vec<(K, usize)> =
-                v.iter().enumerate().map(|(i, e)| (key(e), i)).collect();
+        // One sort of integer keys for all (musl's memcmp, which sorting
+        // byte arrays calls, is slow; each sort's code is kilobytes on mips).
+        fn once<T>(v: &mut Vec<T>, key: impl Fn(&T) -> u64) {
+            let mut seen: Vec<(u64, u32)> = v
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (key(e), i as u32))
+                .collect();
             seen.sort_unstable();
             seen.dedup_by_key(|s| s.0);
             let mut keep = vec![false; v.len()];
             for (_, i) in seen {
-                keep[i] = true;
+                keep[i as usize] = true;
             }
             let mut i = 0;
             v.retain(|_| {
@@ -54,17 +62,32 @@ impl Elems {
                 keep[i - 1]
             });
         }
-        once(&mut self.first, |e| e.0);
-        once(&mut self.fa, |e| e.0);
-        once(&mut self.fb, |e| e.0);
-        once(&mut self.ports, |e| e.0);
+        let n = |b: &[u8]| u64::from(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
+        once(&mut self.first, |e| {
+            n(&e.0) << 24
+                | u64::from(e.0[4]) << 16
+                | u64::from(u16::from_be_bytes([e.0[8], e.0[9]]))
+        });
+        once(&mut self.fa, |e| n(&e.0));
+        once(&mut self.fb, |e| n(&e.0));
+        for (w, bits) in self.seen.iter().enumerate() {
+            for bit in (0..64).filter(|b| bits >> b & 1 == 1) {
+                let k = w * 64 + bit;
+                let mut e = [0u8; 8];
+                e[0] = if k >> 16 == 1 { 17 } else { 6 };
+                e[4..6].copy_from_slice(&((k & 0xffff) as u16).to_be_bytes());
+                self.ports.push((e, 0));
+            }
+        }
     }
 }
 
 /// One door's elements for periods `lo..=hi`, its class `c` and id.
 pub fn elems(d: &Door, c: usize, id: u32, (lo, hi): (u64, u64), now: u64, out: &mut Elems) {
     let p = d.settings.period;
-    let mut ports: Vec<(u8, u16)> = Vec::new();
+    if out.seen.is_empty() {
+        out.seen = vec![0; 2 * 65536 / 64];
+    }
     for j in lo..=hi {
         let Ok(seq) = d.settings.derive(j * p, &d.name) else {
             out.missing += 1;
@@ -84,15 +107,10 @@ pub fn elems(d: &Door, c: usize, id: u32, (lo, hi): (u64, u64), now: u64, out: &
         out.fa.push((a.to_ne_bytes(), b.to_ne_bytes(), ttl));
         out.fb
             .push((b.to_ne_bytes(), slot_id(id, j).to_ne_bytes(), ttl));
-        ports.extend(seq.iter().map(|k| (proto_number(k.proto), k.port)));
-    }
-    ports.sort_unstable();
-    ports.dedup();
-    for (proto, port) in ports {
-        let mut e = [0u8; 8];
-        e[0] = proto;
-        e[4..6].copy_from_slice(&port.to_be_bytes());
-        out.ports.push((e, 0));
+        for k in &seq {
+            let bit = usize::from(k.proto == Proto::Udp) << 16 | usize::from(k.port);
+            out.seen[bit / 64] |= 1 << (bit % 64);
+        }
     }
 }
 

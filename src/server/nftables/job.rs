@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::apply;
 use super::door::{self, Door};
-use super::layout::{self, NAME, Slot, TABLE};
+use super::layout::{self, NAME, TABLE};
 use super::monitor::Monitor;
 use super::netlink;
 use super::nft;
@@ -19,7 +19,6 @@ use super::tokens::{self, Span, Split};
 use super::used;
 use super::{chained, chained_elems};
 use crate::clock;
-use crate::derive;
 use crate::error::{Error, Result};
 use crate::server::atomic_file;
 use crate::server::backend::{Backend, Changes, Rotated, settled};
@@ -64,26 +63,8 @@ impl Job {
         let doors = self.doors.load(env)?;
         let list = door::doors(&doors)?;
         let (rs, refused) = build(&list, now, true);
-        // The tokens: those the live table lacks are applied; the copy for
-        // the host firewall holds the next hour's (tokens.rs). The one-use
-        // marks go into both.
-        let (mut split, mut copy_adds) = (Split::default(), String::new());
-        if rs.layout.tokens {
-            let live = nft::triples(&nft::set(&self.nft, "tman")?);
-            split = tokens::split(&list, &rs.layout, now, &live);
-            tokens::adds(&list, &rs.layout, now, Span::Copy, &mut copy_adds);
-        }
+        let (split, copy_adds, plan) = self.extras(&list, &rs.layout, now)?;
         let marks = self.marks(&list)?;
-        // The `ahead` doors' periods that the live table lacks (chained.rs),
-        // over netlink after the table; the copy holds the next hour's.
-        let mut plan = None;
-        if rs.layout.chained {
-            let live = nft::triples(&nft::set(&self.nft, "cman")?);
-            let p = chained::plan(&list, &rs.layout, &rs.layout.ids, now, Some(&live));
-            copy_adds.push_str(&chained::copy(&list, &rs.layout, &rs.layout.ids, now));
-            split.main.push_str(&p.flush_text());
-            plan = Some(p);
-        }
         let applied = format!("{}{}{marks}", rs.text, split.main);
         let copy = format!("{}{copy_adds}{marks}", rs.text);
         let t = Instant::now();
@@ -92,10 +73,14 @@ impl Job {
         // (A separate `nft -c` sends the same batch and aborts it: twice
         // the time for no more safety.) A day of tokens may follow in
         // batches of its own (apply.rs).
-        let mut rest = apply::apply(&self.nft, &applied, &split)?;
+        // The `ahead` doors' elements are derived while nft applies.
+        let mut elems = None;
+        let mut rest = apply::apply(&self.nft, &applied, &split, &mut || {
+            elems = plan.as_ref().map(|p| p.elems(&list, now));
+        })?;
         let mut chained_count = 0;
-        if let (Some(plan), None) = (&plan, &rest) {
-            match chained::send(&self.nft, plan, &list, now) {
+        if let (Some(plan), Some(e), None) = (&plan, &elems, &rest) {
+            match chained::send(&self.nft, plan, e, &list) {
                 Ok(n) => chained_count = n,
                 Err(e) => {
                     rest = Some(Error::failure(format!(
@@ -114,30 +99,61 @@ impl Job {
         if let Some(e) = rest {
             return Err(e);
         }
-        let tokens = split.count;
-        let n = list.len();
         Ok(Rotated {
             line: Some(format!(
-                "table {TABLE}: installed {n} door{} for {} and the periods around it \
+                "table {TABLE}: installed {} for {} and the periods around it \
                  ({} elements{}, applied in {ms} ms)",
-                if n == 1 { "" } else { "s" },
+                count(list.len(), "door", "doors"),
                 period_text(&list, now),
                 rs.elements,
-                match tokens {
-                    0 => String::new(),
-                    1 => ", 1 new token".into(),
-                    t => format!(", {t} new tokens"),
-                } + &match chained_count {
-                    0 => String::new(),
-                    1 => ", 1 new door period ahead".into(),
-                    n => format!(", {n} new door periods ahead"),
-                }
+                [
+                    (split.count, "new token", "new tokens"),
+                    (
+                        chained_count,
+                        "new door period ahead",
+                        "new door periods ahead"
+                    ),
+                ]
+                .iter()
+                .filter(|t| t.0 > 0)
+                .map(|t| format!(", {}", count(t.0, t.1, t.2)))
+                .collect::<String>()
             )),
             refused,
             periods: periods(&list),
             warnings: Vec::new(),
             at: now,
         })
+    }
+
+    /// What goes beside the table: the tokens and the `ahead` doors'
+    /// periods that the live table lacks, and the copy's.
+    fn extras(
+        &self,
+        list: &[Door],
+        l: &layout::Layout,
+        now: u64,
+    ) -> Result<(Split, String, Option<chained::Plan>)> {
+        // The tokens: those the live table lacks are applied; the copy for
+        // the host firewall holds the next hour's (tokens.rs). The one-use
+        // marks go into both.
+        let (mut split, mut copy_adds) = (Split::default(), String::new());
+        if l.tokens {
+            let live = nft::triples(&nft::set(&self.nft, "tman")?);
+            split = tokens::split(list, l, now, &live);
+            tokens::adds(list, l, now, Span::Copy, &mut copy_adds);
+        }
+        // The `ahead` doors' periods that the live table lacks (chained.rs),
+        // over netlink after the table; the copy holds the next hour's.
+        let mut plan = None;
+        if l.chained {
+            let live = nft::triples(&nft::set(&self.nft, "cman")?);
+            let p = chained::plan(list, l, now, Some(&live));
+            copy_adds.push_str(&chained::copy(list, l, now));
+            split.main.push_str(&p.flush_text());
+            plan = Some(p);
+        }
+        Ok((split, copy_adds, plan))
     }
 
     /// The one-use marks of the live table, to keep in the new one and
@@ -194,6 +210,11 @@ impl Job {
     }
 }
 
+/// "1 door", "2 doors".
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// The distinct period lengths of the doors.
 pub fn periods(doors: &[Door]) -> Vec<u64> {
     let mut p: Vec<u64> = doors.iter().map(|d| d.settings.period).collect();
@@ -213,7 +234,7 @@ fn period_text(doors: &[Door], now: u64) -> String {
 /// period whose sequence cannot be had (v3's port 65536) is left out; for
 /// the current one, the run must fail (as knockd's rotation does).
 pub fn build(doors: &[Door], now: u64, show: bool) -> (Ruleset, Option<Error>) {
-    let (slots, refused) = slots(doors, now);
+    let (slots, refused) = layout::slots(doors, now);
     let refusal = refused.first().map(|first| {
         Error::failure(match refused.len() {
             1 => first.clone(),
@@ -228,7 +249,7 @@ pub fn build(doors: &[Door], now: u64, show: bool) -> (Ruleset, Option<Error>) {
 pub fn display(doors: &[Door], now: u64, show: bool) -> (Ruleset, Option<Error>) {
     let (mut rs, refused) = build(doors, now, show);
     if rs.layout.chained {
-        let plan = chained::plan(doors, &rs.layout, &rs.layout.ids, now, None);
+        let plan = chained::plan(doors, &rs.layout, now, None);
         let e = plan.elems(doors, now);
         if show {
             chained_elems::text(&e, &mut rs.text);
@@ -253,35 +274,4 @@ pub fn display(doors: &[Door], now: u64, show: bool) -> (Ruleset, Option<Error>)
         }
     }
     (rs, refused)
-}
-
-/// The previous, current and next periods' slots of every door, and why
-/// a door has no current one.
-pub fn slots(doors: &[Door], now: u64) -> (Vec<Slot>, Vec<String>) {
-    let names: Vec<&[u8]> = doors.iter().map(|d| &d.name[..]).collect();
-    let ids = layout::door_ids(&names);
-    let mut slots = Vec::new();
-    let mut refused: Vec<String> = Vec::new();
-    for (i, d) in doors.iter().enumerate() {
-        let period = d.settings.period;
-        // An `ahead` door's sequences are chained.rs's.
-        let offsets: &[i64] = if d.ahead { &[0] } else { &[-1, 0, 1] };
-        for &offset in offsets {
-            let Some(start) = derive::period_start(now, period, offset) else {
-                continue;
-            };
-            match d.settings.derive(start, &d.name) {
-                Ok(_) if d.ahead => {}
-                Ok(seq) => slots.push(Slot {
-                    id: layout::slot_id(ids[i], start / period),
-                    door: i,
-                    start,
-                    seq,
-                }),
-                Err(e) if offset == 0 => refused.push(e.message().to_string()),
-                Err(_) => {}
-            }
-        }
-    }
-    (slots, refused)
 }

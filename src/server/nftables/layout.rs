@@ -4,7 +4,7 @@
 //! hashes that tie them to the live table.
 
 use super::door::Door;
-use crate::derive::Knock;
+use crate::derive::{self, Knock};
 
 pub const TABLE: &str = "inet knock_rotator";
 /// The table's name without its family, as netlink names it.
@@ -219,4 +219,35 @@ pub fn content(slots: &[&Slot]) -> u32 {
     }
     let refs: Vec<&[u8]> = parts.iter().map(|p| &p[..]).collect();
     fnv(&refs)
+}
+
+/// The previous, current and next periods' slots of every door, and why
+/// a door has no current one.
+pub fn slots(doors: &[Door], now: u64) -> (Vec<Slot>, Vec<String>) {
+    let names: Vec<&[u8]> = doors.iter().map(|d| &d.name[..]).collect();
+    let ids = door_ids(&names);
+    let mut slots = Vec::new();
+    let mut refused: Vec<String> = Vec::new();
+    for (i, d) in doors.iter().enumerate() {
+        let period = d.settings.period;
+        // An `ahead` door's sequences are chained.rs's.
+        let offsets: &[i64] = if d.ahead { &[0] } else { &[-1, 0, 1] };
+        for &offset in offsets {
+            let Some(start) = derive::period_start(now, period, offset) else {
+                continue;
+            };
+            match d.settings.derive(start, &d.name) {
+                Ok(_) if d.ahead => {}
+                Ok(seq) => slots.push(Slot {
+                    id: slot_id(ids[i], start / period),
+                    door: i,
+                    start,
+                    seq,
+                }),
+                Err(e) if offset == 0 => refused.push(e.message().to_string()),
+                Err(_) => {}
+            }
+        }
+    }
+    (slots, refused)
 }

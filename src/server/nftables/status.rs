@@ -9,8 +9,7 @@ use std::path::Path;
 
 use super::door::Door;
 use super::elements::manifest;
-use super::job;
-use super::layout::{RATE_IDLE, SET_SIZE, Slot, fnv, group, knock};
+use super::layout::{self, RATE_IDLE, SET_SIZE, Slot, fnv, group, knock};
 use super::nft;
 use super::tokens;
 use crate::error::Result;
@@ -91,7 +90,7 @@ pub fn report(nft: &Path, doors: &[Door], now: u64) -> Result<Report> {
         let mine: Vec<&Slot> = slots.iter().filter(|s| s.door == i).collect();
         manifest(d, &mine)
     };
-    let (now_slots, _) = job::slots(doors, now);
+    let (now_slots, _) = layout::slots(doors, now);
     let mut rows = Vec::new();
     let mut allowed: Vec<(String, usize)> = Vec::new();
     let mut full = Vec::new();
@@ -99,7 +98,7 @@ pub fn report(nft: &Path, doors: &[Door], now: u64) -> Result<Report> {
         let name = fnv(&[&d.name]);
         let line = lines.iter().find(|l| l.0 == name);
         let text = |(_, c, u): (u32, u32, u64)| format!("0x{name:x} . 0x{c:x} . {u}");
-        let (prev_slots, _) = job::slots(
+        let (prev_slots, _) = layout::slots(
             std::slice::from_ref(d),
             now.saturating_sub(d.settings.period),
         );
