@@ -115,6 +115,8 @@ pub fn inner() {
     }
     day_of_tokens(&dir);
     sh("nft flush ruleset");
+    day_of_ahead(&dir);
+    sh("nft flush ruleset");
     day_of_sequences();
     sh("nft flush ruleset");
     let _ = std::fs::remove_dir_all(&dir);
@@ -145,12 +147,40 @@ fn day_of_tokens(dir: &std::path::Path) {
     let file = p.to_string_lossy();
     println!("\n[nftables] a day of 60 s periods ahead, 100 token doors (1442 tokens each)");
     sh("nft flush ruleset");
+    let now = day_apply(&file);
+    let day = wrong_tokens();
+    sh("nft flush ruleset");
+    println!("  in watch mode: {}", watch_first(&file));
+    sh("nft flush ruleset");
+    let few = p.with_file_name("doors-6h");
+    std::fs::write(
+        &few,
+        std::fs::read_to_string(&p)
+            .unwrap()
+            .replace("period = 60", "period = 21600"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&few, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let few = few.to_string_lossy();
+    install(&few, &["-q"]);
+    let six = wrong_tokens();
+    println!(
+        "  {day:.2} us per wrong token at the token port with the day installed, {six:.2} us with 6 h periods (6 tokens a door); 400 sources, best of 3 x 20000"
+    );
+    sh("nft flush ruleset");
+    install(&file, &["--at", &now.to_string()]);
+    packets(100);
+}
+
+/// First apply of a day's periods ahead (doors file `file`) now, the next
+/// period's, a re-apply and status: times, kernel memory; now.
+fn day_apply(file: &str) -> u64 {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
     let at = |t: u64| t.to_string();
-    let rotate = |t: u64| install(&file, &["--at", &at(t)]);
+    let rotate = |t: u64| install(file, &["--at", &at(t)]);
     let before = kernel_kib();
     let (first, out) = rotate(now);
     let after = kernel_kib();
@@ -162,7 +192,7 @@ fn day_of_tokens(dir: &std::path::Path) {
             "--backend",
             "nftables",
             "--doors-file",
-            &file,
+            file,
             "--at",
             &at(now + 60),
         ],
@@ -184,28 +214,81 @@ fn day_of_tokens(dir: &std::path::Path) {
             .unwrap_or("")
             .trim_end_matches(')')
     );
-    let day = wrong_tokens();
-    sh("nft flush ruleset");
-    println!("  in watch mode: {}", watch_first(&file));
-    sh("nft flush ruleset");
-    let few = p.with_file_name("doors-6h");
-    std::fs::write(
-        &few,
-        std::fs::read_to_string(&p)
-            .unwrap()
-            .replace("period = 60", "period = 21600"),
-    )
-    .unwrap();
-    std::fs::set_permissions(&few, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let few = few.to_string_lossy();
-    install(&few, &["-q"]);
-    let six = wrong_tokens();
+    now
+}
+
+/// 100 sequence doors of 60 s periods with `ahead = yes`: a day of their
+/// sequences installed ahead, as hash chains (chained.rs).
+fn day_of_ahead(dir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let doors = |period: u64| {
+        let p = dir.join(format!("doors-ahead-{period}"));
+        let mut text = String::new();
+        for i in 0..100 {
+            text.push_str(&format!(
+                "[a{i}]\nsecret_file = secret\nperiod = {period}\nproto_modulo = 2\nopen = 22/tcp\nahead = yes\n\n"
+            ));
+        }
+        std::fs::write(&p, text).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    let file = doors(60);
     println!(
-        "  {day:.2} us per wrong token at the token port with the day installed, {six:.2} us with 6 h periods (6 tokens a door); 400 sources, best of 3 x 20000"
+        "\n[nftables] a day of 60 s periods ahead, 100 sequence doors of 10 knocks (TCP and UDP) with ahead = yes (1442 periods each)"
     );
     sh("nft flush ruleset");
-    rotate(now);
-    packets(100);
+    day_apply(&file);
+    // Knock datagrams at a door's current first knock (the first door
+    // whose first knock is UDP): each source's first starts an attempt,
+    // the rest move its chains on and are checked.
+    let env = [
+        ("KNOCKD_ROTATOR_SECRET", SECRET),
+        ("KNOCKD_ROTATOR_PERIOD_MODULO", "60"),
+        ("KNOCKD_ROTATOR_PROTO_MODULO", "2"),
+    ];
+    let first_knock = |env: &[(&str, &str)]| {
+        (0..100)
+            .find_map(|i| {
+                let (_, seq) = run(&["generate", &format!("a{i}")], env);
+                let k = seq.split_whitespace().next()?.to_string();
+                let (port, proto) = k.split_once(':')?;
+                (proto == "udp").then(|| port.parse::<u16>().ok())?
+            })
+            .expect("some door's first knock is UDP")
+    };
+    let day = knock_cost(first_knock(&env));
+    sh("nft flush ruleset");
+    install(&doors(21600), &["-q"]);
+    let env6 = [
+        ("KNOCKD_ROTATOR_SECRET", SECRET),
+        ("KNOCKD_ROTATOR_PERIOD_MODULO", "21600"),
+        ("KNOCKD_ROTATOR_PROTO_MODULO", "2"),
+    ];
+    let six = knock_cost(first_knock(&env6));
+    println!(
+        "  {day:.2} us per knock packet with the day installed, {six:.2} us with 6 h periods (6 a door); 400 sources, best of 3 x 20000"
+    );
+    sh("nft flush ruleset");
+}
+
+/// The cost of knock datagrams to `port` from 400 sources, 50 each (in
+/// their rate limit).
+fn knock_cost(port: u16) -> f64 {
+    let n = 20_000;
+    let mut best = Duration::MAX;
+    let txs: Vec<UdpSocket> = (0..400)
+        .map(|i| UdpSocket::bind(format!("127.1.{}.{}:0", i / 200, i % 200 + 1)).unwrap())
+        .collect();
+    for _ in 0..3 {
+        sh("nft flush set inet knock_rotator rate4");
+        let t = Instant::now();
+        for i in 0..n {
+            let _ = txs[i % txs.len()].send_to(b"x", ("127.0.0.1", port));
+        }
+        best = best.min(t.elapsed());
+    }
+    best.as_secs_f64() * 1e6 / n as f64
 }
 
 /// What a day of 60 s periods would cost sequence doors (100 doors of 10
