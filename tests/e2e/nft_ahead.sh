@@ -1,6 +1,6 @@
 # A day of sequences ahead (a door's `ahead = yes`, nftables backend): a
 # 60 s door installed as if 200 periods ago, the timer dead since, opens
-# now to our knock; the kernel's hash chains of the knocks match what
+# now to our knock (IPv4 and IPv6); the kernel's hash chains of the knocks match what
 # rotate computed. The periods before and after the current one open, two
 # away do not; a wrong order, a missing or an extra knock opens nothing.
 # One use holds: a replay from another source opens nothing, and still
@@ -40,6 +40,11 @@ opens 127.0.0.1 40 "the first source after the replay"
 "${NC[@]}" knock 127.0.3.2 127.0.0.1 "$(gen many)"
 opens 127.0.3.1 41 "many, first"
 opens 127.0.3.2 41 "many, replayed"
+
+# Over IPv6, our knock.
+shut ::1 41 "IPv6 before its knock" ::1
+"$KNOCK" -d 0 ::1 many || fail "knock ::1 many"
+opens ::1 41 "our knock over IPv6" ::1
 
 # The periods around this one: the previous and the next open, two away
 # do not (each from a source of its own: a wrong knock spoils an attempt
