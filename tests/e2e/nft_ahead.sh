@@ -1,8 +1,9 @@
 # A day of sequences ahead (a door's `ahead = yes`, nftables backend): a
 # 60 s door installed as if 200 periods ago, the timer dead since, opens
-# now to our knock (IPv4 and IPv6); the kernel's hash chains of the knocks match what
-# rotate computed. The periods before and after the current one open, two
-# away do not; a wrong order, a missing or an extra knock opens nothing.
+# now to our knock (IPv4 and IPv6, and one that starts just before a
+# boundary): the kernel's hash chains of the knocks match what rotate
+# computed. The periods before and after the current one open, two away do
+# not; a wrong order, a missing or an extra knock opens nothing.
 # One use holds: a replay from another source opens nothing, and still
 # nothing after a re-apply and after the host firewall's flush and
 # restore from our copy. Later rotations add only the new periods; a new
@@ -19,13 +20,17 @@ for i in $(seq 1 20); do ip addr add "127.0.3.$i/32" dev lo; done
 "${NC[@]}" serve 40/tcp 41/tcp >"$WORK/serve.log" 2>&1 &
 wait_for "the echo servers" 5 grep -qs serving "$WORK/serve.log"
 r() { "$KR" rotate --backend nftables --doors-file "$WORK/doors" --no-boundary-run "$@"; }
-# Well inside a period: the checks below take a few seconds.
-while [ $(( $(date +%s) % 60 )) -gt 40 ]; do sleep 1; done
 now=$(date +%s)
-
 r --at $((now - 200 * 60)) >"$WORK/r.out" || fail "rotate 200 periods ago: $(cat "$WORK/r.out")"
 grep -q "2884 new door periods ahead" "$WORK/r.out" || fail "not a day of sequences: $(cat "$WORK/r.out")"
 gen() { "$KR" generate "$@"; }
+
+# Our knock started half a second before a boundary opens first time.
+while [ $(( $(date +%s%N) / 100000000 % 600 )) -ne 594 ]; do sleep 0.05; done
+"$KNOCK" 127.0.0.1 many || fail "knock at a boundary"
+opens 127.0.0.1 41 "our knock across a boundary"
+# Well inside a period: the checks below take a few seconds.
+while [ $(( $(date +%s) % 60 )) -gt 40 ]; do sleep 1; done
 
 # Our knock, 200 periods after the rotation: the door opens.
 shut 127.0.0.1 40 "before the knock"
