@@ -22,7 +22,7 @@
 //! at each rotation, never flushed by an apply; the `cman` manifest says
 //! per door what is in (as `tman` does for tokens). Two door periods whose
 //! chain a (or b) collide, one chance in 2^32 per pair, cannot both be in:
-//! the later one is skipped (its door opens by the period around it).
+//! the later one is skipped, and that door period opens nothing.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -56,10 +56,15 @@ pub fn statics(doors: &[Door], l: &Layout, now: u64, out: &mut Vec<(String, Stri
 /// and every setting of the derivation), class, id, group, timeout.
 pub fn content(d: &Door, c: usize, id: u32) -> u32 {
     let p = d.settings.period;
-    let seqs: String = [0, p, 2 * p]
-        .iter()
-        .map(|&t| format!("{:?}", d.settings.derive(t, &d.name).ok()))
-        .collect();
+    // Not Debug: the shipped executables are built without its output.
+    let mut seqs = Vec::new();
+    for t in [0, p, 2 * p] {
+        for k in d.settings.derive(t, &d.name).unwrap_or_default() {
+            seqs.extend(k.port.to_le_bytes());
+            seqs.push(k.proto as u8);
+        }
+        seqs.push(0xff);
+    }
     let fixed = [
         (c as u64).to_le_bytes(),
         u64::from(id).to_le_bytes(),
@@ -67,7 +72,7 @@ pub fn content(d: &Door, c: usize, id: u32) -> u32 {
         p.to_le_bytes(),
     ]
     .concat();
-    fnv(&[seqs.as_bytes(), &fixed, group(d).as_bytes()])
+    fnv(&[&seqs, &fixed, group(d).as_bytes()])
 }
 
 /// The chained doors: (index, class, id).
