@@ -24,6 +24,16 @@ now=$(date +%s)
 r --at $((now - 200 * 60)) >"$WORK/r.out" || fail "rotate 200 periods ago: $(cat "$WORK/r.out")"
 grep -q "2884 new door periods ahead" "$WORK/r.out" || fail "not a day of sequences: $(cat "$WORK/r.out")"
 gen() { "$KR" generate "$@"; }
+# The chains' final values of a door period, from the Python reference:
+# "A B" for window key 0xfc000000 + period number (both doors are in class
+# 0) and the door's sequence of that period; nft prints them MAJOR:MINOR.
+finals() { python3 "$(dirname "$LIB")/chain_reference.py" $((0xfc000000 | ($2 & 0xfff))) "$(gen "$1" --at $(($2 * 60)))"; }
+prio() { printf '%x:%x' $((0x$1 >> 16)) $((0x$1 & 0xffff)); }
+# Whether cfa maps chain a $1 to $2 (MAJOR:MINOR).
+mapped() { local out; out=$(nft get element inet knock_rotator cfa "{ 0x$1 }") && [[ $out == *": $2 "* || $out == *": $2" ]]; }
+j=$((now / 60))
+read -r a b < <(finals once $j)
+mapped "$a" "$(prio "$b")" || fail "the kernel's cfa does not map the reference's chain a $a to b $b"
 
 # Our knock started half a second before a boundary opens first time.
 while [ $(( $(date +%s%N) / 100000000 % 600 )) -ne 594 ]; do sleep 0.05; done
@@ -75,9 +85,18 @@ opens 127.0.3.10 41 "many, from .10"
 "${NC[@]}" knock 127.0.3.10 127.0.0.1 "$seq"
 opens 127.0.3.10 41 "many, from .10 again"
 
-# Later rotations add only the periods not installed; a re-apply none.
-r --at $((now - 199 * 60)) >"$WORK/r.out" || fail "the next rotation"
+# Later rotations add only the periods not installed; a re-apply none. A
+# chain value that collides with one in the map (made here: the next
+# period's chain a of many, taken with other data) is skipped, and the
+# rest goes in.
+jn=$(((now - 199 * 60) / 60 + 1440))
+read -r a b < <(finals many $jn)
+nft add element inet knock_rotator cfa "{ 0x$a timeout 3600s : 0x12345678 }"
+r --at $((now - 199 * 60)) >"$WORK/r.out" || fail "the next rotation, with a collision: $(cat "$WORK/r.out")"
 grep -q ", 2 new door periods ahead" "$WORK/r.out" || fail "not one period per door: $(cat "$WORK/r.out")"
+mapped "$a" 1234:5678 || fail "the colliding element was replaced"
+read -r a b < <(finals once $jn)
+mapped "$a" "$(prio "$b")" || fail "once's new period is not in"
 r --at $((now - 199 * 60)) >"$WORK/r.out" || fail "a re-apply"
 ! grep -q "new door period" "$WORK/r.out" || fail "a re-apply added periods: $(cat "$WORK/r.out")"
 "${NC[@]}" knock 127.0.3.11 127.0.0.1 "$(gen once)"

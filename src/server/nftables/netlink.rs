@@ -94,8 +94,9 @@ pub fn add<const K: usize>(table: &str, set: &str, elems: &[([u8; K], u64)]) -> 
 
 /// Add map elements (key, data, timeout as for `add`) to `map`. A key the
 /// map holds with other data (two 32-bit chain values that collide,
-/// chained.rs) is skipped, and the others of its batch go in one by one;
-/// how many were skipped.
+/// chained.rs; the kernel answers EEXIST, as no batch asks for exclusive
+/// adds) is skipped, and the others of its batch go in one by one; how
+/// many were skipped.
 pub fn add_data<const K: usize, const D: usize>(
     table: &str,
     map: &str,
@@ -108,19 +109,19 @@ pub fn add_data<const K: usize, const D: usize>(
 
 type Elem<'a> = (&'a [u8], &'a [u8], u64);
 
-fn send_all(table: &str, set: &str, elems: &[Elem], skip_busy: bool) -> Result<usize, Errno> {
+fn send_all(table: &str, set: &str, elems: &[Elem], skip_clash: bool) -> Result<usize, Errno> {
     let fd = socket(SocketFlags::empty())?;
     let (table, set) = (format!("{table}\0"), format!("{set}\0"));
     let mut buf = Vec::with_capacity(PER_MESSAGE * 64 + 512);
     let mut skipped = 0;
     for chunk in elems.chunks(PER_MESSAGE) {
         match one(&fd, &mut buf, &table, &set, chunk) {
-            // EBUSY: a key is there with other data; the batch is refused
-            // whole, so its elements go again one at a time.
-            Err(Errno::BUSY) if skip_busy => {
+            // A key is there with other data: the batch is refused whole,
+            // so its elements go again one at a time.
+            Err(Errno::EXIST) if skip_clash => {
                 for e in chunk {
                     match one(&fd, &mut buf, &table, &set, std::slice::from_ref(e)) {
-                        Err(Errno::BUSY) => skipped += 1,
+                        Err(Errno::EXIST) => skipped += 1,
                         r => r?,
                     }
                 }
