@@ -41,7 +41,9 @@ refused() {
 }
 
 # A doors file with errors: file, line and key named.
+nbad=0
 bad() {
+    nbad=$((nbad + 1))
     local needle=$1
     shift
     { printf '[ssh]\nsecret_file = e2e.secret\n'; printf '%s\n' "$@"; } >"$WORK/doors"
@@ -63,6 +65,11 @@ bad "doors:6: [ssh] token_port: 3001 is one of the UDP ports this door's knocks 
     "open = 22/tcp" "ports = 3000-9000" "proto_modulo = 2" "token_port = 3001"
 bad "open the same port with different policies" "open = 22/tcp" "[web]" "secret_file = e2e.secret" \
     "open = 22/tcp" "policy = reject"
+bad "doors:4: [ssh] ahead: 'tomorrow' is neither yes nor no" "open = 22/tcp" "ahead = tomorrow"
+bad "doors:5: [ssh] seq_timeout: 30 s is longer than the period (20 s); with ahead = yes it can be at most the period" \
+    "open = 22/tcp" "period = 20" "seq_timeout = 30" "ahead = yes"
+bad "doors:6: [ssh] ahead: a token door's tokens are installed a day ahead already" \
+    "open = 22/tcp" "knock = token" "token_port = 4444" "ahead = yes"
 bad "unknown key 'opne'" "opne = 22/tcp"
 # More token doors than a window key tells apart: the first one too many.
 for i in $(seq 0 4096); do
@@ -126,4 +133,4 @@ EOF
 "$KR" status --backend nftables --doors-file "$WORK/doors" >"$WORK/status" 2>&1 || true
 grep -q "set $set is full (65535 sources allowed)" "$WORK/status" || fail "status on a full set: $(cat "$WORK/status")"
 [ "$(host)" = "$host_before" ] || fail "the host's table changed"
-note "nftables faults: 13 bad inputs refused, a missing nft, a refused transaction, a deleted table, a full set"
+note "nftables faults: $nbad bad doors files refused, a missing nft, a refused transaction, a deleted table, a full set"

@@ -159,7 +159,7 @@ fn door<'a>(
     };
     let (sequence, token_port) = knock(&at, &bad, settings, &open)?;
     let seq_timeout = number("seq_timeout", DEFAULT_SEQ_TIMEOUT, 1, 3600)?;
-    let ahead = ahead(&at, &bad, settings.period, seq_timeout)?;
+    let ahead = ahead(&at, &bad, settings.period, seq_timeout, sequence)?;
     Ok(Door {
         name: name.to_vec(),
         line: section.line,
@@ -172,21 +172,29 @@ fn door<'a>(
         one_use,
         sequence,
         token_port,
-        ahead: ahead && sequence,
+        ahead,
     })
 }
 
 type At<'f> = dyn Fn(&str) -> Option<(String, usize)> + 'f;
 type Bad<'f> = dyn Fn(usize, &str, &str) -> Error + 'f;
 
-/// `ahead`. A chained slot's id comes back after 16 periods (chained.rs):
-/// its one-use mark, 3 periods and a seq_timeout long, must be gone by
-/// then, so seq_timeout is at most the period.
-fn ahead(at: &At, bad: &Bad, period: u64, seq_timeout: u64) -> Result<bool> {
+/// `ahead`, for a door whose sequence opens it. A chained slot's id comes
+/// back after 16 periods (chained.rs): its one-use mark, 3 periods and a
+/// seq_timeout long, must be gone by then, so seq_timeout is at most the
+/// period.
+fn ahead(at: &At, bad: &Bad, period: u64, seq_timeout: u64, sequence: bool) -> Result<bool> {
     let Some((v, line)) = at("ahead") else {
         return Ok(false);
     };
     let ahead = yes_no(&v).ok_or_else(|| bad(line, "ahead", &yes_no_error(&v)))?;
+    if ahead && !sequence {
+        return Err(bad(
+            line,
+            "ahead",
+            "a token door's tokens are installed a day ahead already (ahead is for its sequence: knock = sequence or both)",
+        ));
+    }
     if ahead && seq_timeout > period {
         let line = at("seq_timeout").map_or(line, |(_, l)| l);
         return Err(bad(
