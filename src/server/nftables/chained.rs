@@ -125,15 +125,18 @@ pub fn plan(doors: &[Door], l: &Layout, now: u64, live: Option<&Live>) -> Plan {
 }
 
 impl Plan {
-    /// The elements to add, keys once each.
-    pub fn elems(&self, doors: &[Door], now: u64) -> Elems {
+    /// The elements to add; for nft text (`once`), keys once each.
+    pub fn elems(&self, doors: &[Door], now: u64, once: bool) -> Elems {
         let mut out = Elems::default();
         for &(i, c, id, lo, hi) in &self.todo {
             if lo <= hi {
                 elems(&doors[i], c, id, (lo, hi), now, &mut out);
             }
         }
-        out.dedup();
+        if once {
+            out.dedup();
+        }
+        out.list_ports();
         out
     }
 
@@ -206,7 +209,7 @@ pub fn copy(doors: &[Door], l: &Layout, now: u64) -> String {
         let periods = tokens::COPY_AHEAD.div_ceil(p).max(4);
         t.4 = t.4.min(now / p + periods);
     }
-    let e = plan.elems(doors, now);
+    let e = plan.elems(doors, now, true);
     let mut t = plan.manifest(doors, &|_, hi| hi);
     text(&e, &mut t);
     t

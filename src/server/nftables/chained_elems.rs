@@ -39,8 +39,10 @@ impl Elems {
         self.first.len() + self.fa.len() + self.fb.len() + self.ports.len()
     }
 
-    /// Keys once each: a collision's later value is dropped (nft and the
-    /// kernel refuse a key twice with different data); the ports listed.
+    /// Keys once each: a collision's later value is dropped (nft refuses a
+    /// key twice with different data). Netlink needs no such pass: the
+    /// kernel's refusal of a batch sends its elements one by one, and
+    /// skips the one that collides.
     pub fn dedup(&mut self) {
         // One sort of integer keys for all (musl's memcmp, which sorting
         // byte arrays calls, is slow; each sort's code is kilobytes on mips).
@@ -70,6 +72,10 @@ impl Elems {
         });
         once(&mut self.fa, |e| n(&e.0));
         once(&mut self.fb, |e| n(&e.0));
+    }
+
+    /// The knock ports seen, listed once each.
+    pub fn list_ports(&mut self) {
         for (w, bits) in self.seen.iter().enumerate() {
             for bit in (0..64).filter(|b| bits >> b & 1 == 1) {
                 let k = w * 64 + bit;

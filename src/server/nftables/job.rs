@@ -76,7 +76,7 @@ impl Job {
         // The `ahead` doors' elements are derived while nft applies.
         let mut elems = None;
         let mut rest = apply::apply(&self.nft, &applied, &split, &mut || {
-            elems = plan.as_ref().map(|p| p.elems(&list, now));
+            elems = plan.as_ref().map(|p| p.elems(&list, now, false));
         })?;
         let mut chained_count = 0;
         if let (Some(plan), Some(e), None) = (&plan, &elems, &rest) {
@@ -250,7 +250,7 @@ pub fn display(doors: &[Door], now: u64, show: bool) -> (Ruleset, Option<Error>)
     let (mut rs, refused) = build(doors, now, show);
     if rs.layout.chained {
         let plan = chained::plan(doors, &rs.layout, now, None);
-        let e = plan.elems(doors, now);
+        let e = plan.elems(doors, now, true);
         if show {
             chained_elems::text(&e, &mut rs.text);
             rs.text.push_str(&plan.manifest(doors, &|_, hi| hi));
