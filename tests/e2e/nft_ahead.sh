@@ -3,7 +3,8 @@
 # now to our knock (IPv4 and IPv6, and one that starts just before a
 # boundary): the kernel's hash chains of the knocks match what rotate
 # computed. The periods before and after the current one open, two away do
-# not; a wrong order, a missing or an extra knock opens nothing.
+# not; a wrong order, a missing or a repeated knock opens nothing, and
+# the right sequence sent at once after one of those opens.
 # One use holds: a replay from another source opens nothing, and still
 # nothing after a re-apply and after the host firewall's flush and
 # restore from our copy. Later rotations add only the new periods; a new
@@ -73,12 +74,22 @@ shut 127.0.3.5 41 "a sequence two periods ahead"
 "${NC[@]}" knock 127.0.3.6 127.0.0.1 "$(gen many --offset -2)"
 shut 127.0.3.6 41 "a sequence two periods old"
 seq=$(gen many)
+k1=$(echo "$seq" | cut -d' ' -f1)
+k2=$(echo "$seq" | cut -d' ' -f2)
 "${NC[@]}" knock 127.0.3.7 127.0.0.1 "$(echo "$seq" | tr ' ' '\n' | tac | tr '\n' ' ')"
 shut 127.0.3.7 41 "the sequence backwards"
 "${NC[@]}" knock 127.0.3.8 127.0.0.1 "${seq% *}"
 shut 127.0.3.8 41 "the sequence without its last knock"
-"${NC[@]}" knock 127.0.3.9 127.0.0.1 "$(echo "$seq" | cut -d' ' -f1) $seq"
-shut 127.0.3.9 41 "the sequence after a stray knock"
+"${NC[@]}" knock 127.0.3.9 127.0.0.1 "$k1 $k2 ${seq#* }"
+shut 127.0.3.9 41 "the sequence with its second knock twice"
+# A spoiled attempt does not spoil the next knock: its first knock starts
+# a chain of its own (so a first knock sent twice opens too).
+"${NC[@]}" knock 127.0.3.7 127.0.0.1 "$seq"
+opens 127.0.3.7 41 "the sequence at once after it was sent backwards"
+"${NC[@]}" knock 127.0.3.8 127.0.0.1 "$seq"
+opens 127.0.3.8 41 "the sequence at once after one without its last knock"
+"${NC[@]}" knock 127.0.3.11 127.0.0.1 "$k1 $seq"
+opens 127.0.3.11 41 "the sequence after its first knock alone"
 # A completed attempt ends: the same source knocks again and opens.
 "${NC[@]}" knock 127.0.3.10 127.0.0.1 "$seq"
 opens 127.0.3.10 41 "many, from .10"

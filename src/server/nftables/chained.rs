@@ -52,27 +52,20 @@ pub fn statics(doors: &[Door], l: &Layout, now: u64, out: &mut Vec<(String, Stri
     }
 }
 
-/// What identifies a door's chained elements: its sequences (the secret
-/// and every setting of the derivation), class, id, group, timeout.
+/// What identifies a door's chained elements: its first period's sequence
+/// (the secret and every setting of the derivation), period, class, id,
+/// group and timeout.
 pub fn content(d: &Door, c: usize, id: u32) -> u32 {
-    let p = d.settings.period;
     // Not Debug: the shipped executables are built without its output.
-    let mut seqs = Vec::new();
-    for t in [0, p, 2 * p] {
-        for k in d.settings.derive(t, &d.name).unwrap_or_default() {
-            seqs.extend(k.port.to_le_bytes());
-            seqs.push(k.proto as u8);
-        }
-        seqs.push(0xff);
+    let mut bytes = Vec::new();
+    for k in d.settings.derive(0, &d.name).unwrap_or_default() {
+        bytes.extend(k.port.to_le_bytes());
+        bytes.push(k.proto as u8);
     }
-    let fixed = [
-        (c as u64).to_le_bytes(),
-        u64::from(id).to_le_bytes(),
-        d.seq_timeout.to_le_bytes(),
-        p.to_le_bytes(),
-    ]
-    .concat();
-    fnv(&[&seqs, &fixed, group(d).as_bytes()])
+    for n in [c as u64, u64::from(id), d.seq_timeout, d.settings.period] {
+        bytes.extend(n.to_le_bytes());
+    }
+    fnv(&[&bytes, group(d).as_bytes()])
 }
 
 /// The chained doors: (index, class, id).

@@ -44,34 +44,38 @@ impl Elems {
     /// kernel's refusal of a batch sends its elements one by one, and
     /// skips the one that collides.
     pub fn dedup(&mut self) {
-        // One sort of integer keys for all (musl's memcmp, which sorting
-        // byte arrays calls, is slow; each sort's code is kilobytes on mips).
-        fn once<T>(v: &mut Vec<T>, key: impl Fn(&T) -> u64) {
-            let mut seen: Vec<(u64, u32)> = v
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (key(e), i as u32))
-                .collect();
-            seen.sort_unstable();
-            seen.dedup_by_key(|s| s.0);
-            let mut keep = vec![false; v.len()];
-            for (_, i) in seen {
-                keep[i as usize] = true;
+        // Integer keys, one sort for all (sorting byte arrays calls musl's
+        // slow memcmp; each sort is kilobytes of code on mips).
+        fn firsts(keys: Vec<u64>) -> Vec<bool> {
+            let mut order: Vec<(u64, u32)> = keys.into_iter().zip(0..).collect();
+            order.sort_unstable();
+            let mut keep = vec![false; order.len()];
+            let mut last = None;
+            for (k, i) in order {
+                if last != Some(k) {
+                    keep[i as usize] = true;
+                    last = Some(k);
+                }
             }
-            let mut i = 0;
-            v.retain(|_| {
-                i += 1;
-                keep[i - 1]
-            });
+            keep
         }
         let n = |b: &[u8]| u64::from(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
-        once(&mut self.first, |e| {
-            n(&e.0) << 24
-                | u64::from(e.0[4]) << 16
-                | u64::from(u16::from_be_bytes([e.0[8], e.0[9]]))
-        });
-        once(&mut self.fa, |e| n(&e.0));
-        once(&mut self.fb, |e| n(&e.0));
+        let keep = firsts(
+            self.first
+                .iter()
+                .map(|e| {
+                    n(&e.0) << 24
+                        | u64::from(e.0[4]) << 16
+                        | u64::from(u16::from_be_bytes([e.0[8], e.0[9]]))
+                })
+                .collect(),
+        );
+        let mut kept = keep.into_iter();
+        self.first.retain(|_| kept.next().unwrap_or(false));
+        for map in [&mut self.fa, &mut self.fb] {
+            let mut kept = firsts(map.iter().map(|e| n(&e.0)).collect()).into_iter();
+            map.retain(|_| kept.next().unwrap_or(false));
+        }
     }
 
     /// The knock ports seen, listed once each.
@@ -120,48 +124,40 @@ pub fn elems(d: &Door, c: usize, id: u32, (lo, hi): (u64, u64), now: u64, out: &
     }
 }
 
-/// `add element` lines for `e`.
+/// `add element` lines for `e` (protocols and ports as numbers, which nft
+/// takes for `meta l4proto` and `th dport`).
 pub fn text(e: &Elems, t: &mut String) {
     let n = |b: &[u8]| u32::from_ne_bytes(b[..4].try_into().unwrap_or_default());
-    let proto = |b: u8| if b == 6 { "tcp" } else { "udp" };
     let port = |b: &[u8]| u16::from_be_bytes([b[0], b[1]]);
-    let mut block = |set: &str, lines: Vec<String>| {
-        if lines.is_empty() {
-            return;
-        }
-        let _ = writeln!(t, "add element {TABLE} {set} {{");
-        for l in lines {
-            let _ = writeln!(t, "\t{l},");
-        }
-        t.push_str("}\n");
-    };
-    block(
-        "cfirst",
-        e.first
-            .iter()
-            .map(|(k, ttl)| {
-                format!(
-                    "0x{:08x} . {} . {} timeout {ttl}s",
-                    n(k),
-                    proto(k[4]),
-                    port(&k[8..])
-                )
-            })
-            .collect(),
-    );
-    for (map, list) in [("cfa", &e.fa), ("cfb", &e.fb)] {
-        block(
-            map,
-            list.iter()
-                .map(|(k, d, ttl)| format!("0x{:08x} timeout {ttl}s : 0x{:08x}", n(k), n(d)))
-                .collect(),
-        );
+    let mut lines: Vec<(&str, String)> = Vec::new();
+    for (k, ttl) in &e.first {
+        let (wk, proto, p) = (n(k), k[4], port(&k[8..]));
+        lines.push((
+            "cfirst",
+            format!("0x{wk:08x} . {proto} . {p} timeout {ttl}s"),
+        ));
     }
-    block(
-        "ckp",
-        e.ports
-            .iter()
-            .map(|(k, _)| format!("{} . {}", proto(k[0]), port(&k[4..])))
-            .collect(),
-    );
+    for (set, list) in [("cfa", &e.fa), ("cfb", &e.fb)] {
+        for (k, d, ttl) in list {
+            let (k, d) = (n(k), n(d));
+            lines.push((set, format!("0x{k:08x} timeout {ttl}s : 0x{d:08x}")));
+        }
+    }
+    for (k, _) in &e.ports {
+        lines.push(("ckp", format!("{} . {}", k[0], port(&k[4..]))));
+    }
+    let mut open = "";
+    for (set, line) in lines {
+        if set != open {
+            if !open.is_empty() {
+                t.push_str("}\n");
+            }
+            let _ = writeln!(t, "add element {TABLE} {set} {{");
+            open = set;
+        }
+        let _ = writeln!(t, "\t{line},");
+    }
+    if !open.is_empty() {
+        t.push_str("}\n");
+    }
 }
