@@ -83,7 +83,7 @@ mod tests {
     /// Values the kernel computed (Linux 6.18, nft 1.0.6): after UDP
     /// datagrams to 2001, 3002 and 4003 from one source, with the rules
     /// this module renders but seeds 0xa and 0xb and window key
-    /// 0xfc000005, `cva4` held 503e:6b08 and `cvb4` 8e98:41b0. The state's
+    /// 0xfc000005, the source's chain a held 503e:6b08 and chain b 8e98:41b0. The state's
     /// bytes are in host order, as the kernel reads its register; on a
     /// big-endian host the values differ, as the kernel's do.
     #[test]

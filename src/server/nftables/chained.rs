@@ -10,13 +10,15 @@
 //!   one at a first knock of the period before, of or after the packet's
 //!   (six `meta time` maps, as tokens have): both chains start from the
 //!   window key and that knock;
-//! - every later knock packet of the source moves both chains on (`cva`,
-//!   `cvb`; `cs` holds source . b, to compare b with a value);
+//! - every later knock packet of the source moves both chains on (`cxa`,
+//!   `cxb`; `cs` holds source . b, to compare b with a value), and a first
+//!   knock within the attempt starts a second pair (`cya`, `cyb`), so that
+//!   a spoiled knock does not spoil the next one (chained_rules.rs);
 //! - `cfa` maps a complete chain a to its chain b, `cfb` chain b to the
 //!   slot id: a source whose (a, b) is a door period's completes it, a
 //!   64-bit match;
-//! - `ca` holds the attempt (seq_timeout from its first knock); a
-//!   completion ends it. A wrong knock spoils the attempt until then.
+//! - `ca` holds the attempt (seq_timeout from its latest first knock); a
+//!   completion ends it.
 //!
 //! `cfirst`, `cfa`, `cfb` and `ckp` (the day's knock ports) are added to
 //! at each rotation, never flushed by an apply; the `cman` manifest says
