@@ -26,20 +26,15 @@ pub fn jhash(data: &[u8], initval: u32) -> u32 {
     a = a.wrapping_add(w(0));
     b = b.wrapping_add(w(4));
     c = c.wrapping_add(w(8));
-    c ^= b;
-    c = c.wrapping_sub(b.rotate_left(14));
-    a ^= c;
-    a = a.wrapping_sub(c.rotate_left(11));
-    b ^= a;
-    b = b.wrapping_sub(a.rotate_left(25));
-    c ^= b;
-    c = c.wrapping_sub(b.rotate_left(16));
-    a ^= c;
-    a = a.wrapping_sub(c.rotate_left(4));
-    b ^= a;
-    b = b.wrapping_sub(a.rotate_left(14));
-    c ^= b;
-    c.wrapping_sub(b.rotate_left(24))
+    // __jhash_final: seven rounds of x ^= y; x -= rol32(y, r).
+    let f = |x: u32, y: u32, r: u32| (x ^ y).wrapping_sub(y.rotate_left(r));
+    c = f(c, b, 14);
+    a = f(a, c, 11);
+    b = f(b, a, 25);
+    c = f(c, b, 16);
+    a = f(a, c, 4);
+    b = f(b, a, 14);
+    f(c, b, 24)
 }
 
 pub fn proto_number(p: Proto) -> u8 {

@@ -41,16 +41,11 @@ use super::tokens::{self, Live};
 use super::windows;
 
 /// The window maps' elements of the chained classes.
-pub fn statics(doors: &[Door], l: &Layout, now: u64, out: &mut Vec<(String, String)>) {
-    for (c, class) in l.classes.iter().enumerate() {
-        if class.ahead
-            && doors
-                .iter()
-                .any(|d| d.ahead && d.settings.period == class.period)
-        {
-            let p = class.period;
-            windows::elements(&maps(c), p, tokens::range(p, now), &|j| key(c, j), out);
-        }
+pub fn statics(l: &Layout, now: u64, out: &mut Vec<(String, String)>) {
+    // A class has `ahead` only if its doors do.
+    for (c, class) in l.classes.iter().enumerate().filter(|(_, c)| c.ahead) {
+        let p = class.period;
+        windows::elements(&maps(c), p, tokens::range(p, now), &|j| key(c, j), out);
     }
 }
 

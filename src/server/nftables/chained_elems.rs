@@ -28,8 +28,6 @@ pub struct Elems {
     pub ports: Vec<([u8; 8], u64)>,
     /// The knock ports seen, a bit per (UDP?, port): `ports` once each.
     seen: Vec<u64>,
-    /// Door periods whose sequence cannot be had (v3's port 65536).
-    pub missing: usize,
     /// Door periods added.
     pub periods: usize,
 }
@@ -84,7 +82,7 @@ impl Elems {
             for bit in (0..64).filter(|b| bits >> b & 1 == 1) {
                 let k = w * 64 + bit;
                 let mut e = [0u8; 8];
-                e[0] = if k >> 16 == 1 { 17 } else { 6 };
+                e[0] = proto_number(if k >> 16 == 1 { Proto::Udp } else { Proto::Tcp });
                 e[4..6].copy_from_slice(&((k & 0xffff) as u16).to_be_bytes());
                 self.ports.push((e, 0));
             }
@@ -99,8 +97,8 @@ pub fn elems(d: &Door, c: usize, id: u32, (lo, hi): (u64, u64), now: u64, out: &
         out.seen = vec![0; 2 * 65536 / 64];
     }
     for j in lo..=hi {
+        // A period whose sequence cannot be had (v3's port 65536) has none.
         let Ok(seq) = d.settings.derive(j * p, &d.name) else {
-            out.missing += 1;
             continue;
         };
         let Some(k1) = seq.first() else { continue };

@@ -60,7 +60,7 @@ pub fn fill(doors: &[Door], l: &Layout, slots: &[Slot], now: u64) -> Filled {
     uses.dedup_by_key(|u| (u.0, u.1, u.2));
     candidates(&mut e, &uses, token_ports);
     let mut statics = tokens::statics(doors, l, now);
-    chained::statics(doors, l, now, &mut statics);
+    chained::statics(l, now, &mut statics);
     for (set, element) in statics {
         e.add(&set, element);
     }

@@ -56,7 +56,7 @@ pub struct Report {
 /// tokens, from the `tman` manifest, and of an `ahead` door's sequences,
 /// from `cman`: what the live table holds, also when it was put back from
 /// the copy (an hour of them).
-fn token_ends(nft: &Path, doors: &[Door]) -> Result<Vec<(u32, u64)>> {
+fn installed_ends(nft: &Path, doors: &[Door]) -> Result<Vec<(u32, u64)>> {
     let mut out = Vec::new();
     for (set, has) in [
         ("tman", &|d: &Door| d.token_port.is_some()),
@@ -83,7 +83,7 @@ pub fn report(nft: &Path, doors: &[Door], now: u64) -> Result<Report> {
     // name hash -> (content hash, until)
     let lines = nft::triples(&live);
     let ends = match installed {
-        true => token_ends(nft, doors)?,
+        true => installed_ends(nft, doors)?,
         false => Vec::new(),
     };
     let content = |slots: &[Slot], i: usize, d: &Door| {
