@@ -62,6 +62,12 @@ pub fn out(s: &str) -> Result<()> {
         .map_err(|e| Error::io("stdout", e))
 }
 
+/// Write `s` to stderr; a closed stderr is ignored, not a panic (no one is
+/// left to tell).
+pub fn err(s: &str) {
+    let _ = std::io::stderr().lock().write_all(s.as_bytes());
+}
+
 /// `knock --proxy`: stdout carries ssh's bytes, so notes go to stderr.
 static NOTES_TO_STDERR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -72,7 +78,7 @@ pub fn notes_to_stderr() {
 /// A verbose line: stdout, unless stdout is a relayed stream.
 pub fn note(s: &str) -> Result<()> {
     if NOTES_TO_STDERR.load(std::sync::atomic::Ordering::Relaxed) {
-        eprint!("{s}");
+        err(s);
         return Ok(());
     }
     out(s)
@@ -96,6 +102,6 @@ pub fn warn_once(what: &str) {
     let mut shown = SHOWN.lock().unwrap_or_else(|e| e.into_inner());
     if !shown.iter().any(|s| s == what) {
         shown.push(what.to_string());
-        eprintln!("{}: warning: {what}", crate::prog::MAIN_NAME);
+        err(&format!("{}: warning: {what}\n", crate::prog::MAIN_NAME));
     }
 }

@@ -31,7 +31,7 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("{}", e.report(&prog));
+            crate::cli::err(&format!("{}\n", e.report(&prog)));
             e.code()
         }
     }
@@ -51,7 +51,7 @@ fn run_applet(applet: &Applet, prog: String, env: Env, args: Vec<OsString>) -> R
 fn run_main(env: Env, args: Vec<OsString>) -> Result<()> {
     let mut args = args.into_iter();
     let Some(first) = args.next() else {
-        eprint!("{}", usage());
+        crate::cli::err(&usage());
         return Err(Error::usage("no applet given"));
     };
     let first_text = first.to_string_lossy();

@@ -532,3 +532,25 @@ fn version_through_every_name() {
         );
     }
 }
+
+/// Output to a closed pipe, stderr too (`generate ... 2>&1 | head -c0`): a
+/// plain failure, never a panic's abort.
+#[test]
+fn closed_output_is_no_panic() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let mut fds = [0; 2];
+    // SAFETY: pipe fills both descriptors; the read end is closed at once
+    // and the write end owned here.
+    let w = unsafe {
+        assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
+        libc::close(fds[0]);
+        OwnedFd::from_raw_fd(fds[1])
+    };
+    let status = cmd(&[("KNOCKD_ROTATOR_SECRET", SECRET)])
+        .args(["generate", "ssh", "--at", AT])
+        .stdout(w.try_clone().expect("dup the pipe"))
+        .stderr(w)
+        .status()
+        .expect("spawn knock-rotator");
+    assert_eq!(status.code(), Some(1), "{status:?}");
+}

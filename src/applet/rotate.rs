@@ -182,7 +182,7 @@ fn run(ctx: &Ctx, mut o: Options) -> Result<()> {
     }
     let done = o.job.once(&env, o.at)?;
     for w in &done.warnings {
-        eprintln!("{}: warning: {w}", ctx.prog);
+        crate::cli::err(&format!("{}: warning: {w}\n", ctx.prog));
     }
     if let Some(line) = done.line {
         info(&line);

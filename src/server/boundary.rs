@@ -92,14 +92,14 @@ fn detach_and_rotate(prog: &str, env: &Result<Settings>, job: &dyn Backend, next
                 }
                 match done.refused {
                     Some(e) => {
-                        eprintln!("{prog}: boundary run: {e}");
+                        crate::cli::err(&format!("{prog}: boundary run: {e}\n"));
                         e.code()
                     }
                     None => 0,
                 }
             }
             Err(e) => {
-                eprintln!("{prog}: boundary run: {e}");
+                crate::cli::err(&format!("{prog}: boundary run: {e}\n"));
                 e.code()
             }
         }
