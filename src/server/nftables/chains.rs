@@ -126,7 +126,7 @@ fn entry(r: &mut Rules, l: &Layout) {
     let limit = |f: &str, key: &str| {
         format!(
             "meta nfproto ipv{f} update @rate{f} {{ {key} timeout {RATE_IDLE}s {} }} goto attempt",
-            rate(l.max_len)
+            rate(l.longest)
         )
     };
     r.chain(

@@ -104,8 +104,11 @@ pub struct Layout {
     pub class_of: Vec<usize>,
     /// Door groups (name, a door of it): what a knock opens, for how long.
     pub groups: Vec<(String, usize)>,
-    /// The longest sequence of all.
+    /// The longest sequence of the step classes (their step sets).
     pub max_len: usize,
+    /// The longest sequence of all doors, `ahead` ones too (the rate
+    /// limit's burst).
+    pub longest: usize,
     /// Some door takes a token (the token objects exist only then: `@ih`
     /// needs Linux 5.16).
     pub tokens: bool,
@@ -187,6 +190,10 @@ pub fn layout(doors: &[Door], slots: &[Slot]) -> Layout {
         class_of,
         groups,
         max_len,
+        longest: doors
+            .iter()
+            .map(|d| d.settings.length as usize)
+            .fold(max_len, usize::max),
         tokens: doors.iter().any(|d| d.token_port.is_some()),
         token_pairs,
         pair_of,
