@@ -108,6 +108,17 @@ pub fn describe_io(err: &std::io::Error) -> String {
     }
 }
 
+/// How a child ended, in words. std's Display of an ExitStatus would do,
+/// but it brings a table of every signal's name (size on mips).
+pub fn ended(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(sig)) => format!("killed by signal {sig}"),
+        (None, None) => "stopped".into(),
+    }
+}
+
 /// Quote a user-supplied value for an error message, escaping anything that
 /// would break the one-line promise or hide in a terminal.
 pub fn quote(value: impl AsRef<[u8]>) -> String {

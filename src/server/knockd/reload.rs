@@ -140,7 +140,7 @@ fn run(c: &mut Command, what: &str) -> Result<()> {
     let said = said.lines().next().unwrap_or("").trim();
     Err(Error::failure(format!(
         "{what} failed ({}){}",
-        out.status,
+        crate::error::ended(out.status),
         if said.is_empty() {
             String::new()
         } else {

@@ -115,7 +115,8 @@ impl Running<'_> {
         // Where the error was, as nft says it (stdin:LINE:COLUMNS), and what.
         let first = first.strip_prefix("/dev/stdin:").unwrap_or(first);
         Err(Error::failure(format!(
-            "nft refused it ({status}): {}",
+            "nft refused it ({}): {}",
+            crate::error::ended(status),
             first.trim()
         )))
     }
