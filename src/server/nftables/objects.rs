@@ -135,10 +135,10 @@ pub fn declare(l: &Layout) -> Declared {
     let mut chained_sets = 0;
     for (c, class) in l.classes.iter().enumerate() {
         if class.ahead {
-            for (kind, name, ty) in chained_rules::dynamic(c) {
+            for (kind, name, ty, size) in chained_rules::dynamic(c) {
                 let _ = writeln!(
                     t,
-                    "\t{kind} {name} {{ typeof {ty}; flags dynamic,timeout; size {SET_SIZE}; }}"
+                    "\t{kind} {name} {{ typeof {ty}; flags dynamic,timeout; size {size}; }}"
                 );
                 chained_sets += 1;
             }
