@@ -115,17 +115,16 @@ pub fn plan(doors: &[Door], l: &Layout, now: u64, live: Option<&Live>) -> Plan {
 }
 
 impl Plan {
-    /// The elements to add; for nft text (`once`), keys once each.
-    pub fn elems(&self, doors: &[Door], now: u64, once: bool) -> Elems {
+    /// The elements to add, keys once each (`text`: for nft text, see
+    /// Elems::dedup).
+    pub fn elems(&self, doors: &[Door], now: u64, text: bool) -> Elems {
         let mut out = Elems::default();
         for &(i, c, id, lo, hi) in &self.todo {
             if lo <= hi {
                 elems(&doors[i], c, id, (lo, hi), now, &mut out);
             }
         }
-        if once {
-            out.dedup();
-        }
+        out.dedup(text);
         out.list_ports();
         out
     }
