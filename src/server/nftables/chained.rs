@@ -11,9 +11,10 @@
 //!   (six `meta time` maps, as tokens have): both chains start from the
 //!   window key and that knock;
 //! - every later knock packet of the source moves both chains on (`cxa`,
-//!   `cxb`; `cs` holds source . b, to compare b with a value), and a first
-//!   knock within the attempt starts a second pair (`cya`, `cyb`), so that
-//!   a spoiled knock does not spoil the next one (chained_rules.rs);
+//!   `cxb`, each ten maps written in turn, chained_rules::INDICES; `cs`
+//!   holds source . b, to compare b with a value), and a first knock
+//!   within the attempt starts a second pair (`cya`, `cyb`), so that a
+//!   spoiled knock does not spoil the next one (chained_rules.rs);
 //! - `cfa` maps a complete chain a to its chain b, `cfb` chain b to the
 //!   slot id: a source whose (a, b) is a door period's completes it, a
 //!   64-bit match;
