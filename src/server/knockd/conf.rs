@@ -200,7 +200,9 @@ fn directive<'a>(
 
 impl Directive<'_> {
     fn unknown(&self, place: &str) -> ConfError {
-        let key = String::from_utf8_lossy(self.written).to_lowercase();
+        // ASCII only: knockd's keys are, and full case mapping costs 7 KB of
+        // tables on mips.
+        let key = String::from_utf8_lossy(self.written).to_ascii_lowercase();
         ConfError {
             line: self.line,
             msg: format!("unknown key {} in {place}", quote(key)),
