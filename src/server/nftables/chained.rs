@@ -28,16 +28,11 @@
 //! the later one is skipped, and that door period opens nothing.
 
 use std::fmt::Write;
-use std::path::Path;
 
-use rustix::io::Errno;
-
-use super::chained_elems::{Elems, elems, text};
+use super::chained_elems::{Elems, Once, elems, text};
 use super::chained_keys::{key, maps};
 use super::door::Door;
-use super::layout::{Layout, NAME, TABLE, fnv, group};
-use super::netlink;
-use super::nft;
+use super::layout::{Layout, TABLE, fnv, group};
 use super::tokens::{self, Live};
 use super::windows;
 
@@ -116,18 +111,53 @@ pub fn plan(doors: &[Door], l: &Layout, now: u64, live: Option<&Live>) -> Plan {
 }
 
 impl Plan {
-    /// The elements to add, keys once each (`text`: for nft text, see
-    /// Elems::dedup).
-    pub fn elems(&self, doors: &[Door], now: u64, text: bool) -> Elems {
-        let mut out = Elems::default();
+    /// Whether the rotation adds to the chained sets (or empties them).
+    pub fn adds(&self) -> bool {
+        self.flush || self.todo.iter().any(|t| t.3 <= t.4)
+    }
+
+    /// Each door's elements to add, keys once each (`text`: for nft text,
+    /// see Once), until `f` says stop; the door periods.
+    pub fn each(
+        &self,
+        doors: &[Door],
+        now: u64,
+        text: bool,
+        f: &mut dyn FnMut(&Elems) -> bool,
+    ) -> usize {
+        let n = self
+            .todo
+            .iter()
+            .map(|t| (t.4 + 1).saturating_sub(t.3) as usize)
+            .sum();
+        let mut once = Once::new(n, text);
+        let mut e = Elems::default();
         for &(i, c, id, lo, hi) in &self.todo {
-            if lo <= hi {
-                elems(&doors[i], c, id, (lo, hi), now, &mut out);
+            if lo > hi {
+                continue;
+            }
+            e.clear();
+            elems(&doors[i], c, id, (lo, hi), now, &mut e);
+            e.once(&mut once);
+            if !f(&e) {
+                break;
             }
         }
-        out.dedup(text);
-        out.list_ports();
-        out
+        e.periods
+    }
+
+    /// The elements' nft text, appended to `out` (only counted without
+    /// it): (door periods, elements).
+    pub fn text(&self, doors: &[Door], now: u64, mut out: Option<&mut String>) -> (usize, usize) {
+        let mut n = 0;
+        let periods = self.each(doors, now, true, &mut |e| {
+            n += e.len();
+            if let Some(t) = out.as_deref_mut() {
+                text(e, t);
+            }
+            true
+        });
+        (periods, n)
     }
 
     /// The nft text that empties the chained sets (a door changed or left).
@@ -167,29 +197,6 @@ impl Plan {
     }
 }
 
-/// Add the plan's elements `e` over netlink (the completions first, so
-/// that an attempt that can start can finish), then the manifest that
-/// says so; the door periods added.
-pub fn send(nft: &Path, plan: &Plan, e: &Elems, doors: &[Door]) -> Result<usize, String> {
-    if e.periods == 0 && !plan.flush {
-        return Ok(0);
-    }
-    let err = |set: &'static str| {
-        move |e: Errno| match e {
-            Errno::NFILE => format!("set {set} is full"),
-            e => format!("set {set}, over netlink: {e}"),
-        }
-    };
-    // Collisions are skipped (see above); one in 2^32 per pair.
-    netlink::add_data(NAME, "cfa", &e.fa).map_err(err("cfa"))?;
-    netlink::add_data(NAME, "cfb", &e.fb).map_err(err("cfb"))?;
-    netlink::add(NAME, "ckp", &e.ports).map_err(err("ckp"))?;
-    netlink::add(NAME, "cfirst", &e.first).map_err(err("cfirst"))?;
-    let manifest = plan.manifest(doors, &|_, hi| hi);
-    nft::run(nft, &["-f", "-"], manifest.as_bytes()).map_err(|e| e.message().to_string())?;
-    Ok(e.periods)
-}
-
 /// The copy's text (the host firewall puts our table back from it): the
 /// next hour's elements (as tokens::COPY_AHEAD), and a manifest saying so.
 pub fn copy(doors: &[Door], l: &Layout, now: u64) -> String {
@@ -199,8 +206,7 @@ pub fn copy(doors: &[Door], l: &Layout, now: u64) -> String {
         let periods = tokens::COPY_AHEAD.div_ceil(p).max(4);
         t.4 = t.4.min(now / p + periods);
     }
-    let e = plan.elems(doors, now, true);
     let mut t = plan.manifest(doors, &|_, hi| hi);
-    text(&e, &mut t);
+    plan.text(doors, now, Some(&mut t));
     t
 }

@@ -2,11 +2,13 @@
 //! them (for netlink) and as nft text (the copy, a dry run).
 
 use std::fmt::Write;
+use std::io;
 
 use super::chain_hash::{finals, proto_number};
 use super::chained_keys::{key, slot_id};
 use super::door::Door;
 use super::layout::TABLE;
+use super::netlink;
 use super::tokens;
 use crate::derive::Proto;
 
@@ -19,14 +21,35 @@ fn life(d: &Door, j: u64, now: u64) -> u64 {
         .max(1)
 }
 
+/// An element: its key (as the kernel holds it, the set's KEY_LEN bytes
+/// of it), its data (maps) and its timeout in seconds (none if 0).
+#[derive(Clone, Copy)]
+pub struct Elem {
+    key: [u8; 12],
+    data: [u8; 4],
+    ttl: u64,
+}
+
+/// The sets that hold the elements, each in its list of Elems; whether a
+/// map, and its key's length. In this order they are added: completions
+/// first, so that an attempt that can start can finish.
+pub const SETS: [(&str, bool, usize); 4] = [
+    ("cfa", true, 4),
+    ("cfb", true, 4),
+    ("ckp", false, 8),
+    ("cfirst", false, 12),
+];
+const CFA: usize = 0;
+const CFB: usize = 1;
+const CKP: usize = 2;
+const CFIRST: usize = 3;
+
 /// The elements of a span of door periods, as the kernel holds them.
 #[derive(Default)]
 pub struct Elems {
-    pub first: Vec<([u8; 12], u64)>,
-    pub fa: Vec<([u8; 4], [u8; 4], u64)>,
-    pub fb: Vec<([u8; 4], [u8; 4], u64)>,
-    pub ports: Vec<([u8; 8], u64)>,
-    /// The knock ports seen, a bit per (UDP?, port): `ports` once each.
+    /// Per set of SETS.
+    lists: [Vec<Elem>; 4],
+    /// The knock ports seen, a bit per (UDP?, port) (Once lists them).
     seen: Vec<u64>,
     /// Door periods added.
     pub periods: usize,
@@ -34,46 +57,98 @@ pub struct Elems {
 
 impl Elems {
     pub fn len(&self) -> usize {
-        self.first.len() + self.fa.len() + self.fb.len() + self.ports.len()
+        self.lists.iter().map(Vec::len).sum()
     }
 
-    /// Keys once each: a collision's later value is dropped (nft refuses a
-    /// key twice with different data, and the kernel a batch that holds
-    /// one, which then goes again one element at a time: 40 ms a clash,
-    /// some 20 clashes in a day of 30 s periods for 100 doors). `first`
-    /// has no data, so the kernel takes a key twice; nft text (`all`)
-    /// needs it once too.
-    pub fn dedup(&mut self, all: bool) {
-        let n = |b: &[u8]| u64::from(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
-        if all {
-            let mut seen = Seen::new(self.first.len());
-            self.first.retain(|e| {
-                seen.first(
-                    n(&e.0) << 24
-                        | u64::from(e.0[4]) << 16
-                        | u64::from(u16::from_be_bytes([e.0[8], e.0[9]])),
-                )
-            });
-        }
-        for map in [&mut self.fa, &mut self.fb] {
-            let mut seen = Seen::new(map.len());
-            map.retain(|e| seen.first(n(&e.0)));
-        }
+    fn push(&mut self, set: usize, key: &[u8], data: [u8; 4], ttl: u64) {
+        let mut k = [0u8; 12];
+        k[..key.len()].copy_from_slice(key);
+        self.lists[set].push(Elem { key: k, data, ttl });
     }
 
-    /// The knock ports seen, listed once each.
-    pub fn list_ports(&mut self) {
-        for (w, bits) in self.seen.iter().enumerate() {
-            for bit in (0..64).filter(|b| bits >> b & 1 == 1) {
+    /// Keys once each (see Once), and the knock ports not listed before.
+    pub fn once(&mut self, o: &mut Once) {
+        for (set, seen) in [(CFIRST, &mut o.first), (CFA, &mut o.fa), (CFB, &mut o.fb)] {
+            // A 32-bit value, or a window key . protocol . port.
+            let n = |e: &Elem| {
+                let k = e.key;
+                u64::from(u32::from_ne_bytes([k[0], k[1], k[2], k[3]])) << 24
+                    | u64::from(k[4]) << 16
+                    | u64::from(u16::from_be_bytes([k[8], k[9]]))
+            };
+            if let Some(seen) = seen {
+                self.lists[set].retain(|e| seen.first(n(e)));
+            }
+        }
+        for (w, (bits, listed)) in self.seen.iter().zip(&mut o.ports).enumerate() {
+            for bit in (0..64).filter(|b| (bits & !*listed) >> b & 1 == 1) {
                 let k = w * 64 + bit;
                 let mut e = [0u8; 8];
                 e[0] = proto_number(if k >> 16 == 1 { Proto::Udp } else { Proto::Tcp });
                 e[4..6].copy_from_slice(&((k & 0xffff) as u16).to_be_bytes());
-                self.ports.push((e, 0));
+                let mut key = [0u8; 12];
+                key[..8].copy_from_slice(&e);
+                self.lists[CKP].push(Elem {
+                    key,
+                    data: [0; 4],
+                    ttl: 0,
+                });
             }
+            *listed |= bits;
+        }
+    }
+
+    /// Empty the lists, for the next door's.
+    pub fn clear(&mut self) {
+        self.lists.iter_mut().for_each(Vec::clear);
+    }
+
+    /// Each transaction's elements, netlink::encode'd, and its set's
+    /// index in SETS, in their order.
+    pub fn batches(&self, f: &mut dyn FnMut(usize, &[u8]) -> io::Result<()>) -> io::Result<()> {
+        let mut nests = Vec::new();
+        for (set, list) in self.lists.iter().enumerate() {
+            let (_, map, len) = SETS[set];
+            for chunk in list.chunks(netlink::PER_MESSAGE) {
+                nests.clear();
+                for e in chunk {
+                    let data = if map { &e.data[..] } else { &[] };
+                    netlink::encode(&mut nests, &e.key[..len], data, e.ttl);
+                }
+                f(set, &nests)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The keys and knock ports added so far, to add each once: a chain
+/// value's later clash is dropped (nft refuses a key twice with different
+/// data, and the kernel a batch that holds one, which then goes again one
+/// element at a time: 40 ms a clash, some 20 clashes in a day of 30 s
+/// periods for 100 doors). `cfirst` has no data, so the kernel takes a
+/// key twice; nft text needs it once too.
+pub struct Once {
+    first: Option<Seen>,
+    fa: Option<Seen>,
+    fb: Option<Seen>,
+    ports: Vec<u64>,
+}
+
+impl Once {
+    /// For up to `n` door periods; `cfirst` too when `text`.
+    pub fn new(n: usize, text: bool) -> Self {
+        Once {
+            first: text.then(|| Seen::new(n)),
+            fa: Some(Seen::new(n)),
+            fb: Some(Seen::new(n)),
+            ports: vec![0; PORT_WORDS],
         }
     }
 }
+
+/// The knock ports, a bit per (UDP?, port).
+const PORT_WORDS: usize = 2 * 65536 / 64;
 
 /// The keys seen, in an open-addressed table at most half full: linear in
 /// the elements, where a sort was not (std's sort for size is a heapsort).
@@ -113,7 +188,7 @@ impl Seen {
 pub fn elems(d: &Door, c: usize, id: u32, (lo, hi): (u64, u64), now: u64, out: &mut Elems) {
     let p = d.settings.period;
     if out.seen.is_empty() {
-        out.seen = vec![0; 2 * 65536 / 64];
+        out.seen = vec![0; PORT_WORDS];
     }
     for j in lo..=hi {
         // A period whose sequence cannot be had (v3's port 65536) has none.
@@ -128,12 +203,15 @@ pub fn elems(d: &Door, c: usize, id: u32, (lo, hi): (u64, u64), now: u64, out: &
         f[..4].copy_from_slice(&wk.to_ne_bytes());
         f[4] = proto_number(k1.proto);
         f[8..10].copy_from_slice(&k1.port.to_be_bytes());
-        out.first
-            .push((f, tokens::until(p, j).saturating_sub(now).max(1)));
         let (a, b) = finals(wk, &seq);
-        out.fa.push((a.to_ne_bytes(), b.to_ne_bytes(), ttl));
-        out.fb
-            .push((b.to_ne_bytes(), slot_id(id, j).to_ne_bytes(), ttl));
+        out.push(CFA, &a.to_ne_bytes(), b.to_ne_bytes(), ttl);
+        out.push(CFB, &b.to_ne_bytes(), slot_id(id, j).to_ne_bytes(), ttl);
+        out.push(
+            CFIRST,
+            &f,
+            [0; 4],
+            tokens::until(p, j).saturating_sub(now).max(1),
+        );
         for k in &seq {
             let bit = usize::from(k.proto == Proto::Udp) << 16 | usize::from(k.port);
             out.seen[bit / 64] |= 1 << (bit % 64);
@@ -144,37 +222,26 @@ pub fn elems(d: &Door, c: usize, id: u32, (lo, hi): (u64, u64), now: u64, out: &
 /// `add element` lines for `e` (protocols and ports as numbers, which nft
 /// takes for `meta l4proto` and `th dport`).
 pub fn text(e: &Elems, t: &mut String) {
-    let n = |b: &[u8]| u32::from_ne_bytes(b[..4].try_into().unwrap_or_default());
-    let port = |b: &[u8]| u16::from_be_bytes([b[0], b[1]]);
-    let mut lines: Vec<(&str, String)> = Vec::new();
-    for (k, ttl) in &e.first {
-        let (wk, proto, p) = (n(k), k[4], port(&k[8..]));
-        lines.push((
-            "cfirst",
-            format!("0x{wk:08x} . {proto} . {p} timeout {ttl}s"),
-        ));
-    }
-    for (set, list) in [("cfa", &e.fa), ("cfb", &e.fb)] {
-        for (k, d, ttl) in list {
-            let (k, d) = (n(k), n(d));
-            lines.push((set, format!("0x{k:08x} timeout {ttl}s : 0x{d:08x}")));
+    for (set, list) in e.lists.iter().enumerate() {
+        if list.is_empty() {
+            continue;
         }
-    }
-    for (k, _) in &e.ports {
-        lines.push(("ckp", format!("{} . {}", k[0], port(&k[4..]))));
-    }
-    let mut open = "";
-    for (set, line) in lines {
-        if set != open {
-            if !open.is_empty() {
-                t.push_str("}\n");
-            }
-            let _ = writeln!(t, "add element {TABLE} {set} {{");
-            open = set;
+        let _ = writeln!(t, "add element {TABLE} {} {{", SETS[set].0);
+        for Elem { key: k, data, ttl } in list {
+            let n = |b: &[u8]| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+            let port = |b: &[u8]| u16::from_be_bytes([b[0], b[1]]);
+            let _ = match set {
+                CKP => writeln!(t, "\t{} . {},", k[0], port(&k[4..])),
+                CFIRST => writeln!(
+                    t,
+                    "\t0x{:08x} . {} . {} timeout {ttl}s,",
+                    n(k),
+                    k[4],
+                    port(&k[8..])
+                ),
+                _ => writeln!(t, "\t0x{:08x} timeout {ttl}s : 0x{:08x},", n(k), n(data)),
+            };
         }
-        let _ = writeln!(t, "\t{line},");
-    }
-    if !open.is_empty() {
         t.push_str("}\n");
     }
 }

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::apply;
+use super::chained;
+use super::chained_feed::{self, Feed};
 use super::door::{self, Door};
 use super::layout::{self, NAME, TABLE};
 use super::monitor::Monitor;
@@ -17,7 +19,6 @@ use super::nft;
 use super::ruleset::{self, Ruleset};
 use super::tokens::{self, Span, Split};
 use super::used;
-use super::{chained, chained_elems};
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::server::atomic_file;
@@ -36,6 +37,10 @@ const LOCK_KEY: &str = "nftables:inet knock_rotator";
 pub fn include_path() -> PathBuf {
     runtime_dir().join("knock_rotator.nft")
 }
+
+/// The `ahead` doors' plan and the child deriving its elements (or why
+/// there is none), when the rotation adds to them.
+type Chained = Option<(chained::Plan, std::result::Result<Feed, String>)>;
 
 pub struct Job {
     pub doors: DoorsFile,
@@ -63,24 +68,25 @@ impl Job {
         let doors = self.doors.load(env)?;
         let list = door::doors(&doors)?;
         let (rs, refused) = build(&list, now, true);
-        let (split, copy_adds, plan) = self.extras(&list, &rs.layout, now)?;
+        let (split, mut copy_adds, plan) = self.extras(&list, &rs.layout, now)?;
         let marks = self.marks(&list)?;
         let applied = format!("{}{}{marks}", rs.text, split.main);
-        let copy = format!("{}{copy_adds}{marks}", rs.text);
         let t = Instant::now();
         // One batch: nft checks the whole text, and the kernel commits it
         // all or nothing; a failure leaves the previous table as it was.
         // (A separate `nft -c` sends the same batch and aborts it: twice
         // the time for no more safety.) A day of tokens may follow in
         // batches of its own (apply.rs).
-        // The `ahead` doors' elements are derived while nft applies.
-        let mut elems = None;
+        // The copy's `ahead` sequences (the next hour's) are derived while
+        // nft applies.
         let mut rest = apply::apply(&self.nft, &applied, &split, &mut || {
-            elems = plan.as_ref().map(|p| p.elems(&list, now, false));
+            if rs.layout.chained {
+                copy_adds.push_str(&chained::copy(&list, &rs.layout, now));
+            }
         })?;
         let mut chained_count = 0;
-        if let (Some(plan), Some(e), None) = (&plan, &elems, &rest) {
-            match chained::send(&self.nft, plan, e, &list) {
+        if let (Some((plan, feed)), None) = (plan, &rest) {
+            match feed.and_then(|f| chained_feed::send(&self.nft, &plan, f, &list)) {
                 Ok(n) => chained_count = n,
                 Err(e) => {
                     rest = Some(Error::failure(format!(
@@ -91,6 +97,7 @@ impl Job {
             }
         }
         let ms = t.elapsed().as_millis();
+        let copy = format!("{}{copy_adds}{marks}", rs.text);
         atomic_file::write_private(&self.include, copy.as_bytes()).map_err(|e| {
             Error::failure(format!(
                 "the table is installed, but the copy for the host firewall's include is not: {e}"
@@ -133,7 +140,7 @@ impl Job {
         list: &[Door],
         l: &layout::Layout,
         now: u64,
-    ) -> Result<(Split, String, Option<chained::Plan>)> {
+    ) -> Result<(Split, String, Chained)> {
         // The tokens: those the live table lacks are applied; the copy for
         // the host firewall holds the next hour's (tokens.rs). The one-use
         // marks go into both.
@@ -144,14 +151,17 @@ impl Job {
             tokens::adds(list, l, now, Span::Copy, &mut copy_adds);
         }
         // The `ahead` doors' periods that the live table lacks (chained.rs),
-        // over netlink after the table; the copy holds the next hour's.
+        // over netlink after the table, derived meanwhile by a child
+        // (chained_feed.rs); the copy holds the next hour's (`install`).
         let mut plan = None;
         if l.chained {
             let live = nft::triples(&nft::set(&self.nft, "cman")?);
             let p = chained::plan(list, l, now, Some(&live));
-            copy_adds.push_str(&chained::copy(list, l, now));
-            split.main.push_str(&p.flush_text());
-            plan = Some(p);
+            if p.adds() {
+                let feed = chained_feed::start(&p, list, now);
+                split.main.push_str(&p.flush_text());
+                plan = Some((p, feed));
+            }
         }
         Ok((split, copy_adds, plan))
     }
@@ -250,15 +260,13 @@ pub fn display(doors: &[Door], now: u64, show: bool) -> (Ruleset, Option<Error>)
     let (mut rs, refused) = build(doors, now, show);
     if rs.layout.chained {
         let plan = chained::plan(doors, &rs.layout, now, None);
-        let e = plan.elems(doors, now, true);
         if show {
-            chained_elems::text(&e, &mut rs.text);
+            plan.text(doors, now, Some(&mut rs.text));
             rs.text.push_str(&plan.manifest(doors, &|_, hi| hi));
         } else {
+            let (periods, n) = plan.text(doors, now, None);
             rs.text.push_str(&format!(
-                "# ahead doors: {} door periods, {} elements (--show-sequences shows them)\n",
-                e.periods,
-                e.len()
+                "# ahead doors: {periods} door periods, {n} elements (--show-sequences shows them)\n"
             ));
         }
     }

@@ -10,6 +10,7 @@ pub mod apply;
 pub mod chain_hash;
 pub mod chained;
 pub mod chained_elems;
+pub mod chained_feed;
 pub mod chained_keys;
 pub mod chained_rules;
 pub mod chains;

@@ -31,7 +31,7 @@ const NFPROTO_INET: u8 = 1;
 /// Each message goes in a batch of its own, which one send carries (the
 /// socket's send buffer holds 212 992 bytes by default), and its refusal,
 /// which quotes it whole (44 KB), cannot overrun the receive buffer.
-const PER_MESSAGE: usize = 1000;
+pub const PER_MESSAGE: usize = 1000;
 
 fn attr(buf: &mut Vec<u8>, kind: u16, payload: &[u8]) {
     let at = open(buf, kind);
@@ -87,68 +87,94 @@ fn socket(flags: SocketFlags) -> Result<OwnedFd, Errno> {
 /// transaction: on an error, those before it are in. (ENFILE: the set is
 /// full.)
 pub fn add<const K: usize>(table: &str, set: &str, elems: &[([u8; K], u64)]) -> Result<(), Errno> {
-    let elems: Vec<(&[u8], &[u8], u64)> =
-        elems.iter().map(|(k, t)| (&k[..], &[][..], *t)).collect();
-    send_all(table, set, &elems, false).map(|_| ())
-}
-
-/// Add map elements (key, data, timeout as for `add`) to `map`. A key the
-/// map holds with other data (two 32-bit chain values that collide,
-/// chained.rs; the kernel answers EEXIST, as no batch asks for exclusive
-/// adds) is skipped, and the others of its batch go in one by one; how
-/// many were skipped.
-pub fn add_data<const K: usize, const D: usize>(
-    table: &str,
-    map: &str,
-    elems: &[([u8; K], [u8; D], u64)],
-) -> Result<usize, Errno> {
-    let elems: Vec<(&[u8], &[u8], u64)> =
-        elems.iter().map(|(k, d, t)| (&k[..], &d[..], *t)).collect();
-    send_all(table, map, &elems, true)
-}
-
-type Elem<'a> = (&'a [u8], &'a [u8], u64);
-
-fn send_all(table: &str, set: &str, elems: &[Elem], skip_clash: bool) -> Result<usize, Errno> {
-    let fd = socket(SocketFlags::empty())?;
-    let (table, set) = (format!("{table}\0"), format!("{set}\0"));
-    let mut buf = Vec::with_capacity(PER_MESSAGE * 64 + 512);
-    let mut skipped = 0;
+    let mut adder = Adder::new(table)?;
+    let mut nests = Vec::with_capacity(PER_MESSAGE * 48);
     for chunk in elems.chunks(PER_MESSAGE) {
-        match one(&fd, &mut buf, &table, &set, chunk) {
-            // A key is there with other data: the batch is refused whole,
-            // so its elements go again one at a time.
+        nests.clear();
+        for (k, t) in chunk {
+            encode(&mut nests, k, &[], *t);
+        }
+        adder.add(set, &nests, false)?;
+    }
+    Ok(())
+}
+
+/// Append one element to `nests`, as a NEWSETELEM's list holds it: key
+/// bytes as the kernel holds them, data (none for a set) and a timeout in
+/// seconds (none if 0).
+pub fn encode(nests: &mut Vec<u8>, key: &[u8], data: &[u8], timeout: u64) {
+    let e = open(nests, 1 | NESTED);
+    let k = open(nests, 1 | NESTED);
+    attr(nests, 1, key);
+    close(nests, k);
+    if !data.is_empty() {
+        let d = open(nests, 2 | NESTED);
+        attr(nests, 1, data);
+        close(nests, d);
+    }
+    if timeout > 0 {
+        attr(nests, 4, &(timeout.saturating_mul(1000)).to_be_bytes());
+    }
+    close(nests, e);
+}
+
+/// A socket that adds elements to the sets of one inet table, a
+/// transaction at a time.
+pub struct Adder {
+    fd: OwnedFd,
+    table: String,
+    buf: Vec<u8>,
+}
+
+impl Adder {
+    pub fn new(table: &str) -> Result<Self, Errno> {
+        Ok(Adder {
+            fd: socket(SocketFlags::empty())?,
+            table: format!("{table}\0"),
+            buf: Vec::with_capacity(PER_MESSAGE * 64 + 512),
+        })
+    }
+
+    /// Add `nests` (at most PER_MESSAGE elements, `encode`d) to `set` in
+    /// one transaction; how many were skipped. With `skip_clash` (a map):
+    /// a key the map holds with other data (two 32-bit chain values that
+    /// collide, chained.rs; the kernel answers EEXIST, as no batch asks
+    /// for exclusive adds) is skipped, and the others go in one by one.
+    pub fn add(&mut self, set: &str, nests: &[u8], skip_clash: bool) -> Result<usize, Errno> {
+        let set = format!("{set}\0");
+        match self.one(&set, nests) {
+            // The batch is refused whole: its elements go again one at a
+            // time.
             Err(Errno::EXIST) if skip_clash => {
-                for e in chunk {
-                    match one(&fd, &mut buf, &table, &set, std::slice::from_ref(e)) {
+                let mut skipped = 0;
+                let mut at = 0;
+                while at + 4 <= nests.len() {
+                    let len = usize::from(u16::from_ne_bytes([nests[at], nests[at + 1]]));
+                    let next = (at + len.max(4)).next_multiple_of(4).min(nests.len());
+                    match self.one(&set, &nests[at..next]) {
                         Err(Errno::EXIST) => skipped += 1,
                         r => r?,
                     }
+                    at = next;
                 }
+                Ok(skipped)
             }
-            r => r?,
+            r => r.map(|()| 0),
         }
     }
-    Ok(skipped)
-}
 
-fn one(
-    fd: &OwnedFd,
-    buf: &mut Vec<u8>,
-    table: &str,
-    set: &str,
-    chunk: &[Elem],
-) -> Result<(), Errno> {
-    buf.clear();
-    batch(buf, table, set, chunk);
-    // Watch mode's signals interrupt (no SA_RESTART): a send that was
-    // interrupted sent nothing, and the answer waits to be read.
-    while let Err(e) = send(fd, buf, SendFlags::empty()) {
-        if e != Errno::INTR {
-            return Err(e);
+    fn one(&mut self, set: &str, nests: &[u8]) -> Result<(), Errno> {
+        self.buf.clear();
+        batch(&mut self.buf, &self.table, set, nests);
+        // Watch mode's signals interrupt (no SA_RESTART): a send that was
+        // interrupted sent nothing, and the answer waits to be read.
+        while let Err(e) = send(&self.fd, &self.buf, SendFlags::empty()) {
+            if e != Errno::INTR {
+                return Err(e);
+            }
         }
+        wait(&self.fd)
     }
-    wait(fd)
 }
 
 /// A socket that hears nf_tables' changes (the group `nft monitor`
@@ -199,31 +225,15 @@ pub fn exists(table: &str) -> Result<bool, Errno> {
     }
 }
 
-/// One batch: begin, a message that adds `elems` to `set` of `table`
-/// (both NUL-terminated), end.
-fn batch(buf: &mut Vec<u8>, table: &str, set: &str, elems: &[Elem]) {
+/// One batch: begin, a message that adds the element `nests` to `set`
+/// of `table` (both NUL-terminated), end.
+fn batch(buf: &mut Vec<u8>, table: &str, set: &str, nests: &[u8]) {
     let b = message(buf, BATCH_BEGIN, REQUEST, 0);
     end(buf, b);
     let m = message(buf, NEWSETELEM, REQUEST | CREATE | ACK, NFPROTO_INET);
     attr(buf, 1, table.as_bytes());
     attr(buf, 2, set.as_bytes());
-    let list = open(buf, 3 | NESTED);
-    for (key, data, timeout) in elems {
-        let e = open(buf, 1 | NESTED);
-        let k = open(buf, 1 | NESTED);
-        attr(buf, 1, key);
-        close(buf, k);
-        if !data.is_empty() {
-            let d = open(buf, 2 | NESTED);
-            attr(buf, 1, data);
-            close(buf, d);
-        }
-        if *timeout > 0 {
-            attr(buf, 4, &(timeout.saturating_mul(1000)).to_be_bytes());
-        }
-        close(buf, e);
-    }
-    close(buf, list);
+    attr(buf, 3 | NESTED, nests);
     end(buf, m);
     let b = message(buf, BATCH_END, REQUEST, 0);
     end(buf, b);
@@ -274,13 +284,9 @@ mod tests {
         let mut key = [0u8; 20];
         key[..16].copy_from_slice(&core::array::from_fn::<u8, 16, _>(|i| i as u8 + 1));
         key[16..].copy_from_slice(&0xfd00_1002u32.to_ne_bytes());
-        let mut buf = Vec::new();
-        batch(
-            &mut buf,
-            "knock_rotator\0",
-            "tok\0",
-            &[(&key[..], &[][..], 90)],
-        );
+        let (mut buf, mut nests) = (Vec::new(), Vec::new());
+        encode(&mut nests, &key, &[], 90);
+        batch(&mut buf, "knock_rotator\0", "tok\0", &nests);
         let n16 = |v: u16| v.to_ne_bytes().to_vec();
         let n32 = |v: u32| v.to_ne_bytes().to_vec();
         let header = |len: u32, kind: u16, flags: u16, family: u8, res: u16| {
