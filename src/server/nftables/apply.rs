@@ -6,8 +6,6 @@
 
 use std::path::Path;
 
-use rustix::io::Errno;
-
 use super::layout::NAME;
 use super::netlink;
 use super::nft;
@@ -28,10 +26,7 @@ pub fn apply(
         if split.rest.is_empty() {
             return Ok(());
         }
-        netlink::add(NAME, "tok", &split.rest).map_err(|e| match e {
-            Errno::NFILE => "set tok is full".into(),
-            e => format!("set tok, over netlink: {e}"),
-        })
+        netlink::add(NAME, "tok", &split.rest).map_err(|e| netlink::failed("tok", e))
     };
     let sent = match &split.early {
         Some(early) => {

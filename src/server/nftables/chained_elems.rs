@@ -21,8 +21,9 @@ fn life(d: &Door, j: u64, now: u64) -> u64 {
         .max(1)
 }
 
-/// An element: its key (as the kernel holds it, the set's KEY_LEN bytes
-/// of it), its data (maps) and its timeout in seconds (none if 0).
+/// An element: its key (as the kernel holds it, the first bytes of it
+/// as many as SETS says), its data (maps) and its timeout in seconds
+/// (none if 0).
 #[derive(Clone, Copy)]
 pub struct Elem {
     key: [u8; 12],
@@ -83,11 +84,9 @@ impl Elems {
         for (w, (bits, listed)) in self.seen.iter().zip(&mut o.ports).enumerate() {
             for bit in (0..64).filter(|b| (bits & !*listed) >> b & 1 == 1) {
                 let k = w * 64 + bit;
-                let mut e = [0u8; 8];
-                e[0] = proto_number(if k >> 16 == 1 { Proto::Udp } else { Proto::Tcp });
-                e[4..6].copy_from_slice(&((k & 0xffff) as u16).to_be_bytes());
                 let mut key = [0u8; 12];
-                key[..8].copy_from_slice(&e);
+                key[0] = proto_number(if k >> 16 == 1 { Proto::Udp } else { Proto::Tcp });
+                key[4..6].copy_from_slice(&((k & 0xffff) as u16).to_be_bytes());
                 self.lists[CKP].push(Elem {
                     key,
                     data: [0; 4],

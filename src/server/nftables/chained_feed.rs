@@ -24,7 +24,7 @@ use super::chained::Plan;
 use super::chained_elems::SETS;
 use super::door::Door;
 use super::layout::NAME;
-use super::netlink::Adder;
+use super::netlink::{self, Adder};
 use super::nft;
 use crate::error::ended;
 
@@ -119,10 +119,9 @@ impl Feed {
             if self.pipe.read_exact(&mut nests).is_err() {
                 break;
             }
-            adder.add(name, &nests, map).map_err(|e| match e {
-                rustix::io::Errno::NFILE => format!("set {name} is full"),
-                e => format!("set {name}, over netlink: {e}"),
-            })?;
+            adder
+                .add(name, &nests, map)
+                .map_err(|e| netlink::failed(name, e))?;
         }
         if periods.is_none()
             && let Some(pid) = self.pid

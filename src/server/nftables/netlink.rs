@@ -99,6 +99,14 @@ pub fn add<const K: usize>(table: &str, set: &str, elems: &[([u8; K], u64)]) -> 
     Ok(())
 }
 
+/// What went wrong adding to `set`, in words (ENFILE: it is full).
+pub fn failed(set: &str, e: Errno) -> String {
+    match e {
+        Errno::NFILE => format!("set {set} is full"),
+        e => format!("set {set}, over netlink: {e}"),
+    }
+}
+
 /// Append one element to `nests`, as a NEWSETELEM's list holds it: key
 /// bytes as the kernel holds them, data (none for a set) and a timeout in
 /// seconds (none if 0).
