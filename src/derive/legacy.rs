@@ -9,7 +9,6 @@
 use sha2::block_api::compress256;
 
 use super::ports::PortSet;
-use crate::secret::wipe;
 
 /// The `length` ports, in order (they may repeat).
 pub fn ports<'a>(
@@ -95,7 +94,7 @@ impl Midstate {
         let word = state[0];
         // The tail holds the secret's last bytes.
         wipe(&mut blocks.as_flattened_mut()[..self.used]);
-        wipe_words(&mut state);
+        wipe(&mut state);
         word
     }
 }
@@ -103,15 +102,18 @@ impl Midstate {
 impl Drop for Midstate {
     fn drop(&mut self) {
         wipe(&mut self.tail);
-        wipe_words(&mut self.state);
+        wipe(&mut self.state);
     }
 }
 
-fn wipe_words(words: &mut [u32; 8]) {
-    for w in words.iter_mut() {
+/// Zeros that the optimiser may not remove (as secret::wipe; derivation
+/// uses nothing of the rest of the crate).
+fn wipe<T: Default>(v: &mut [T]) {
+    for w in v.iter_mut() {
         // SAFETY: `w` is a valid, aligned, exclusive reference.
-        unsafe { std::ptr::write_volatile(w, 0) };
+        unsafe { std::ptr::write_volatile(w, T::default()) };
     }
+    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
 }
 
 /// `n` in decimal, in `buf` (no allocation: this runs 10 times a door).
