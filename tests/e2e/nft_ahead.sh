@@ -7,9 +7,12 @@
 # the right sequence sent at once after one of those opens.
 # One use holds: a replay from another source opens nothing, and still
 # nothing after a re-apply and after the host firewall's flush and
-# restore from our copy. Later rotations add only the new periods; a new
+# restore from our copy. Later rotations add only the new periods and
+# delete the periods past (the sets, of a fixed size, hold a day); a new
 # secret empties the sets (the old sequences die at once); a door
-# installed more than a day ago fails closed. One source knocking a
+# installed more than a day ago fails closed. A table of the version
+# before (sets with timeouts) and a door more (a larger size) make the
+# sets again, in the table's transaction. One source knocking a
 # 32-knock door three times at once opens each time.
 source "$LIB"
 nft_setup
@@ -97,18 +100,25 @@ opens 127.0.3.10 41 "many, from .10"
 "${NC[@]}" knock 127.0.3.10 127.0.0.1 "$seq"
 opens 127.0.3.10 41 "many, from .10 again"
 
-# Later rotations add only the periods not installed; a re-apply none. A
-# chain value that collides with one in the map (made here: the next
-# period's chain a of many, taken with other data) is skipped, and the
-# rest goes in.
+# Later rotations add only the periods not installed, and delete the
+# first ones (the period before the day's); a re-apply neither. A chain
+# value that collides with one in the map (made here: the next period's
+# chain a of many, taken with other data) is skipped, and the rest goes in.
+held() { nft list map inet knock_rotator cfa | grep -v typeof | grep -o ' : ' | wc -l; }
+[ "$(held)" -eq 2884 ] || fail "cfa holds $(held) elements, not a day of 2 doors (2884)"
 jn=$(((now - 199 * 60) / 60 + 1440))
+jp=$(((now - 200 * 60) / 60 - 1))
 read -r a b < <(finals many $jn)
-nft add element inet knock_rotator cfa "{ 0x$a timeout 3600s : 0x12345678 }"
+read -r pa pb < <(finals once $jp)
+mapped "$pa" "$(prio "$pb")" || fail "the first period of the day is not in"
+nft add element inet knock_rotator cfa "{ 0x$a : 0x12345678 }"
 r --at $((now - 199 * 60)) >"$WORK/r.out" || fail "the next rotation, with a collision: $(cat "$WORK/r.out")"
 grep -q ", 2 new door periods ahead" "$WORK/r.out" || fail "not one period per door: $(cat "$WORK/r.out")"
 mapped "$a" 1234:5678 || fail "the colliding element was replaced"
 read -r a b < <(finals once $jn)
 mapped "$a" "$(prio "$b")" || fail "once's new period is not in"
+! mapped "$pa" "$(prio "$pb")" || fail "the period past was not deleted"
+[ "$(held)" -eq 2884 ] || fail "cfa holds $(held) elements after a rotation, not 2884"
 r --at $((now - 199 * 60)) >"$WORK/r.out" || fail "a re-apply"
 ! grep -q "new door period" "$WORK/r.out" || fail "a re-apply added periods: $(cat "$WORK/r.out")"
 "${NC[@]}" knock 127.0.3.11 127.0.0.1 "$(gen once)"
@@ -138,6 +148,37 @@ shut 127.0.3.13 41 "the old secret's sequence"
 newgen() { KNOCKD_ROTATOR_SECRET="another secret for the ahead doors" gen "$@"; }
 "${NC[@]}" knock 127.0.3.14 127.0.0.1 "$(newgen many)"
 opens 127.0.3.14 41 "the new secret's sequence"
+
+# The version before: the chained sets with timeouts, its manifest of three
+# fields, rules that read them. The rotation deletes and declares them
+# again in its transaction, and the door opens; one door more, and they
+# are made again, larger.
+nft flush ruleset
+nft -f - <<'EOF' || fail "an old table"
+table inet knock_rotator {
+	set cfirst { typeof meta priority . meta l4proto . th dport; flags timeout; }
+	map cfa { typeof meta priority : meta priority; flags timeout; }
+	map cfb { typeof meta priority : meta priority; flags timeout; }
+	set cman { typeof meta mark . meta mark . meta mark; }
+	chain c { meta priority set meta priority map @cfa meta priority . meta l4proto . th dport @cfirst meta priority set meta priority map @cfb counter; }
+}
+add element inet knock_rotator cman { 0x1 . 0x2 . 3 }
+add element inet knock_rotator cfa { 0x1 timeout 1h : 0x2 }
+EOF
+r >"$WORK/r.out" || fail "rotate over the version before: $(cat "$WORK/r.out")"
+grep -q "2884 new door periods ahead" "$WORK/r.out" || fail "not a day over the version before: $(cat "$WORK/r.out")"
+# (awk reads all: nft killed by a closed pipe would fail the pipe.)
+size() { nft list map inet knock_rotator cfa | awk '$1 == "size" { print $2 }'; }
+[ "$(size)" = 3244 ] || fail "cfa not made again: size $(size)"
+[ "$(nft list chain inet knock_rotator c | grep -c counter)" = 0 ] || fail "the old rule stayed"
+"${NC[@]}" knock 127.0.3.16 127.0.0.1 "$(newgen many)"
+opens 127.0.3.16 41 "a door over the version before"
+printf '\n[third]\nsecret_file = new.secret\nperiod = 60\nopen = 41/tcp\nahead = yes\n' >>"$WORK/doors"
+r >"$WORK/r.out" || fail "rotate with a third door: $(cat "$WORK/r.out")"
+grep -q "4326 new door periods ahead" "$WORK/r.out" || fail "not a day of three doors: $(cat "$WORK/r.out")"
+[ "$(size)" = 4866 ] || fail "cfa not made larger: size $(size)"
+"${NC[@]}" knock 127.0.3.17 127.0.0.1 "$(newgen third)"
+opens 127.0.3.17 41 "the third door"
 
 # Installed more than a day ago: nothing opens (the doors fail closed).
 nft flush ruleset

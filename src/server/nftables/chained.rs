@@ -23,17 +23,25 @@
 //!
 //! `cfirst`, `cfa`, `cfb` and `ckp` (the day's knock ports) are added to
 //! at each rotation, never flushed by an apply; the `cman` manifest says
-//! per door what is in (as `tman` does for tokens). Two door periods whose
-//! chain a (or b) collide, one chance in 2^32 per pair, cannot both be in:
-//! the later one is skipped, and that door period opens nothing.
+//! per door which periods are in (first, last). Their elements carry no
+//! timeouts (a fixed-size hash table, chained_rules::declare): a period
+//! past opens nothing, since no window map gives its key any more, and the
+//! next rotation deletes it, before adding, so that the sets never hold
+//! more than their size. Two door periods whose chain a (or b) collide,
+//! one chance in 2^32 per pair, cannot both be in: the later one is
+//! skipped, and that door period opens nothing; deleting the earlier one's
+//! key may then take the later one's element, if the later one was added
+//! first (another door's, in one rotation): it too opens nothing.
 
 use std::fmt::Write;
 
 use super::chained_elems::{Elems, Once, elems, text};
 use super::chained_keys::{key, maps};
+use super::chained_rules;
 use super::door::Door;
-use super::layout::{Layout, TABLE, fnv, group};
-use super::tokens::{self, Live};
+use super::layout::{Layout, NAME, TABLE, fnv, group};
+use super::netlink_ask;
+use super::tokens;
 use super::windows;
 
 /// The window maps' elements of the chained classes.
@@ -71,37 +79,63 @@ fn mine(doors: &[Door], l: &Layout) -> Vec<(usize, usize, u32)> {
         .collect()
 }
 
-/// What a rotation does: flush first (a door changed or left), then add
-/// each door's periods `lo..=hi`.
-pub struct Plan {
-    pub flush: bool,
-    /// (door index, class, id, lo, hi)
-    pub todo: Vec<(usize, usize, u32, u64, u64)>,
+/// One door's part of a rotation: add periods `lo..=hi`, delete `gone`
+/// (first, last; none when first > last); it then holds `held..=hi`.
+#[derive(Clone, Copy)]
+pub struct Todo {
+    pub door: usize,
+    pub class: usize,
+    pub id: u32,
+    pub lo: u64,
+    pub hi: u64,
+    pub held: u64,
+    pub gone: (u64, u64),
 }
 
-/// The periods to add at `now`: those after what the live manifest says
-/// (all of the day, after emptying the sets, when it says another door
-/// set; all of it when `live` is None: a dry run, the copy).
-pub fn plan(doors: &[Door], l: &Layout, now: u64, live: Option<&Live>) -> Plan {
+/// What a rotation does: flush first (a door changed or left), then
+/// delete each door's periods past and add its periods ahead.
+pub struct Plan {
+    pub flush: bool,
+    pub todo: Vec<Todo>,
+}
+
+/// A door's line of the live manifest: name, content, first and last
+/// period held (nft::tuples).
+pub type Held = [u64; 4];
+
+/// The periods to add and delete at `now`: those after what the live
+/// manifest says, and those it holds before the day's (all of the day,
+/// after emptying the sets, when it says another door set; all of it when
+/// `live` is None: a dry run, the copy).
+pub fn plan(doors: &[Door], l: &Layout, now: u64, live: Option<&[Held]>) -> Plan {
     let mine = mine(doors, l);
-    let from = |i: usize, c: usize, id: u32| -> Option<u64> {
+    let held = |i: usize, c: usize, id: u32| -> Option<(u64, u64)> {
         let d = &doors[i];
-        let e = live?.iter().find(|e| e.0 == fnv(&[&d.name]))?;
-        (e.1 == content(d, c, id)).then_some(e.2 + 1)
+        let e = live?.iter().find(|e| e[0] == u64::from(fnv(&[&d.name])))?;
+        (e[1] == u64::from(content(d, c, id))).then_some((e[2], e[3]))
     };
     let kept = live.is_some_and(|live| {
-        live.len() == mine.len() && mine.iter().all(|&(i, c, id)| from(i, c, id).is_some())
+        live.len() == mine.len() && mine.iter().all(|&(i, c, id)| held(i, c, id).is_some())
     });
     let todo = mine
         .iter()
         .map(|&(i, c, id)| {
             let (lo, hi) = tokens::range(doors[i].settings.period, now);
-            let lo = if kept {
-                from(i, c, id).unwrap_or(lo).max(lo)
-            } else {
-                lo
+            let mut t = Todo {
+                door: i,
+                class: c,
+                id,
+                lo,
+                hi,
+                held: lo,
+                gone: (1, 0),
             };
-            (i, c, id, lo, hi)
+            if let (true, Some((first, last))) = (kept, held(i, c, id)) {
+                t.lo = lo.max(last + 1);
+                t.held = lo.max(first);
+                t.gone = (first, last.min(lo.saturating_sub(1)));
+            }
+            t
         })
         .collect();
     Plan {
@@ -111,33 +145,41 @@ pub fn plan(doors: &[Door], l: &Layout, now: u64, live: Option<&Live>) -> Plan {
 }
 
 impl Plan {
-    /// Whether the rotation adds to the chained sets (or empties them).
+    /// Whether the rotation changes the chained sets.
     pub fn adds(&self) -> bool {
-        self.flush || self.todo.iter().any(|t| t.3 <= t.4)
+        self.flush
+            || self
+                .todo
+                .iter()
+                .any(|t| t.lo <= t.hi || t.gone.0 <= t.gone.1)
     }
 
-    /// Each door's elements to add, keys once each (`text`: for nft text,
-    /// see Once), until `f` says stop; the door periods.
+    /// Each door's elements to delete (`gone`) or to add, keys once
+    /// each (`text`: for nft text, see Once), until `f` says stop; the
+    /// door periods.
     pub fn each(
         &self,
         doors: &[Door],
-        now: u64,
+        gone: bool,
         text: bool,
         f: &mut dyn FnMut(&Elems) -> bool,
     ) -> usize {
+        let span = |t: &Todo| if gone { t.gone } else { (t.lo, t.hi) };
         let n = self
             .todo
             .iter()
-            .map(|t| (t.4 + 1).saturating_sub(t.3) as usize)
+            .map(|t| (span(t).1 + 1).saturating_sub(span(t).0) as usize)
             .sum();
-        let mut once = Once::new(n, text);
+        // Deleting a key twice in one transaction is refused: once each.
+        let mut once = Once::new(n, text || gone);
         let mut e = Elems::default();
-        for &(i, c, id, lo, hi) in &self.todo {
+        for t in &self.todo {
+            let (lo, hi) = span(t);
             if lo > hi {
                 continue;
             }
             e.clear();
-            elems(&doors[i], c, id, (lo, hi), now, &mut e);
+            elems(&doors[t.door], t.class, t.id, (lo, hi), &mut e);
             e.once(&mut once);
             if !f(&e) {
                 break;
@@ -148,9 +190,9 @@ impl Plan {
 
     /// The elements' nft text, appended to `out` (only counted without
     /// it): (door periods, elements).
-    pub fn text(&self, doors: &[Door], now: u64, mut out: Option<&mut String>) -> (usize, usize) {
+    pub fn text(&self, doors: &[Door], mut out: Option<&mut String>) -> (usize, usize) {
         let mut n = 0;
-        let periods = self.each(doors, now, true, &mut |e| {
+        let periods = self.each(doors, false, true, &mut |e| {
             n += e.len();
             if let Some(t) = out.as_deref_mut() {
                 text(e, t);
@@ -176,20 +218,22 @@ impl Plan {
             .collect()
     }
 
-    /// The manifest saying each door holds up to `hi(door)`.
-    pub fn manifest(&self, doors: &[Door], hi: &dyn Fn(u64, u64) -> u64) -> String {
+    /// The manifest saying each door holds its periods up to `hi(door)`.
+    pub fn manifest(&self, doors: &[Door], hi: &dyn Fn(&Todo) -> u64) -> String {
         if self.todo.is_empty() {
             return String::new();
         }
         let mut t = format!("flush set {TABLE} cman\nadd element {TABLE} cman {{\n");
-        for &(i, c, id, lo, h) in &self.todo {
-            let d = &doors[i];
+        let n = |v: u64| v.min(u64::from(u32::MAX));
+        for todo in &self.todo {
+            let d = &doors[todo.door];
             let _ = writeln!(
                 t,
-                "\t0x{:x} . 0x{:x} . {},",
+                "\t0x{:x} . 0x{:x} . {} . {},",
                 fnv(&[&d.name]),
-                content(d, c, id),
-                hi(lo, h).min(u64::from(u32::MAX))
+                content(d, todo.class, todo.id),
+                n(todo.held),
+                n(hi(todo))
             );
         }
         t.push_str("}\n");
@@ -197,16 +241,42 @@ impl Plan {
     }
 }
 
+/// Whether the live chained sets are to be made again (`remake_text`),
+/// empty, in the table's transaction: they are of another size, or of
+/// the version before (with timeouts, and a manifest of three fields).
+pub fn stale(l: &Layout) -> Result<bool, String> {
+    let shape = netlink_ask::shape(NAME, "cfa")
+        .map_err(|e| format!("table {TABLE}: cannot ask the kernel for set cfa: {e}"))?;
+    Ok(shape.is_some_and(|(flags, size)| {
+        flags & netlink_ask::SET_TIMEOUT != 0 || size != chained_rules::size(l)
+    }))
+}
+
+/// The nft text that deletes the chained sets and the manifest (their
+/// rules first), for the table's text to declare them again.
+pub fn remake_text() -> String {
+    let mut t = format!("flush table {TABLE}\n");
+    for (kind, name) in [
+        ("set", "cfirst"),
+        ("map", "cfa"),
+        ("map", "cfb"),
+        ("set", "cman"),
+    ] {
+        let _ = writeln!(t, "delete {kind} {TABLE} {name}");
+    }
+    t
+}
+
 /// The copy's text (the host firewall puts our table back from it): the
 /// next hour's elements (as tokens::COPY_AHEAD), and a manifest saying so.
 pub fn copy(doors: &[Door], l: &Layout, now: u64) -> String {
     let mut plan = plan(doors, l, now, None);
     for t in &mut plan.todo {
-        let p = doors[t.0].settings.period;
+        let p = doors[t.door].settings.period;
         let periods = tokens::COPY_AHEAD.div_ceil(p).max(4);
-        t.4 = t.4.min(now / p + periods);
+        t.hi = t.hi.min(now / p + periods);
     }
-    let mut t = plan.manifest(doors, &|_, hi| hi);
-    plan.text(doors, now, Some(&mut t));
+    let mut t = plan.manifest(doors, &|t| t.hi);
+    plan.text(doors, Some(&mut t));
     t
 }

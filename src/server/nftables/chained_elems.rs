@@ -9,26 +9,16 @@ use super::chained_keys::{key, slot_id};
 use super::door::Door;
 use super::layout::TABLE;
 use super::netlink;
-use super::tokens;
 use crate::derive::Proto;
 
-/// How long a completion of period j stays possible after `now`: it can
-/// start up to the end of period j+1, and take seq_timeout.
-fn life(d: &Door, j: u64, now: u64) -> u64 {
-    tokens::until(d.settings.period, j)
-        .saturating_add(d.seq_timeout)
-        .saturating_sub(now)
-        .max(1)
-}
-
 /// An element: its key (as the kernel holds it, the first bytes of it
-/// as many as SETS says), its data (maps) and its timeout in seconds
-/// (none if 0).
+/// as many as SETS says) and its data (maps). No timeout: a period past
+/// opens nothing (no window map gives its key any more), and the next
+/// rotation deletes it (chained.rs).
 #[derive(Clone, Copy)]
 pub struct Elem {
     key: [u8; 12],
     data: [u8; 4],
-    ttl: u64,
 }
 
 /// The sets that hold the elements, each in its list of Elems; whether a
@@ -61,10 +51,10 @@ impl Elems {
         self.lists.iter().map(Vec::len).sum()
     }
 
-    fn push(&mut self, set: usize, key: &[u8], data: [u8; 4], ttl: u64) {
+    fn push(&mut self, set: usize, key: &[u8], data: [u8; 4]) {
         let mut k = [0u8; 12];
         k[..key.len()].copy_from_slice(key);
-        self.lists[set].push(Elem { key: k, data, ttl });
+        self.lists[set].push(Elem { key: k, data });
     }
 
     /// Keys once each (see Once), and the knock ports not listed before.
@@ -87,11 +77,7 @@ impl Elems {
                 let mut key = [0u8; 12];
                 key[0] = proto_number(if k >> 16 == 1 { Proto::Udp } else { Proto::Tcp });
                 key[4..6].copy_from_slice(&((k & 0xffff) as u16).to_be_bytes());
-                self.lists[CKP].push(Elem {
-                    key,
-                    data: [0; 4],
-                    ttl: 0,
-                });
+                self.lists[CKP].push(Elem { key, data: [0; 4] });
             }
             *listed |= bits;
         }
@@ -102,17 +88,25 @@ impl Elems {
         self.lists.iter_mut().for_each(Vec::clear);
     }
 
-    /// Each transaction's elements, netlink::encode'd, and its set's
-    /// index in SETS, in their order.
-    pub fn batches(&self, f: &mut dyn FnMut(usize, &[u8]) -> io::Result<()>) -> io::Result<()> {
+    /// Each transaction's elements, netlink::encode'd (keys only, to
+    /// delete them: `ckp`'s are never deleted), and its set's index in
+    /// SETS, in their order.
+    pub fn batches(
+        &self,
+        delete: bool,
+        f: &mut dyn FnMut(usize, &[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
         let mut nests = Vec::new();
         for (set, list) in self.lists.iter().enumerate() {
             let (_, map, len) = SETS[set];
+            if delete && set == CKP {
+                continue;
+            }
             for chunk in list.chunks(netlink::PER_MESSAGE) {
                 nests.clear();
                 for e in chunk {
-                    let data = if map { &e.data[..] } else { &[] };
-                    netlink::encode(&mut nests, &e.key[..len], data, e.ttl);
+                    let data = if map && !delete { &e.data[..] } else { &[] };
+                    netlink::encode(&mut nests, &e.key[..len], data, 0);
                 }
                 f(set, &nests)?;
             }
@@ -184,7 +178,7 @@ impl Seen {
 }
 
 /// One door's elements for periods `lo..=hi`, its class `c` and id.
-pub fn elems(d: &Door, c: usize, id: u32, (lo, hi): (u64, u64), now: u64, out: &mut Elems) {
+pub fn elems(d: &Door, c: usize, id: u32, (lo, hi): (u64, u64), out: &mut Elems) {
     let p = d.settings.period;
     if out.seen.is_empty() {
         out.seen = vec![0; PORT_WORDS];
@@ -197,20 +191,14 @@ pub fn elems(d: &Door, c: usize, id: u32, (lo, hi): (u64, u64), now: u64, out: &
         let Some(k1) = seq.first() else { continue };
         out.periods += 1;
         let wk = key(c, j);
-        let ttl = life(d, j, now);
         let mut f = [0u8; 12];
         f[..4].copy_from_slice(&wk.to_ne_bytes());
         f[4] = proto_number(k1.proto);
         f[8..10].copy_from_slice(&k1.port.to_be_bytes());
         let (a, b) = finals(wk, &seq);
-        out.push(CFA, &a.to_ne_bytes(), b.to_ne_bytes(), ttl);
-        out.push(CFB, &b.to_ne_bytes(), slot_id(id, j).to_ne_bytes(), ttl);
-        out.push(
-            CFIRST,
-            &f,
-            [0; 4],
-            tokens::until(p, j).saturating_sub(now).max(1),
-        );
+        out.push(CFA, &a.to_ne_bytes(), b.to_ne_bytes());
+        out.push(CFB, &b.to_ne_bytes(), slot_id(id, j).to_ne_bytes());
+        out.push(CFIRST, &f, [0; 4]);
         for k in &seq {
             let bit = usize::from(k.proto == Proto::Udp) << 16 | usize::from(k.port);
             out.seen[bit / 64] |= 1 << (bit % 64);
@@ -226,19 +214,13 @@ pub fn text(e: &Elems, t: &mut String) {
             continue;
         }
         let _ = writeln!(t, "add element {TABLE} {} {{", SETS[set].0);
-        for Elem { key: k, data, ttl } in list {
+        for Elem { key: k, data } in list {
             let n = |b: &[u8]| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
             let port = |b: &[u8]| u16::from_be_bytes([b[0], b[1]]);
             let _ = match set {
                 CKP => writeln!(t, "\t{} . {},", k[0], port(&k[4..])),
-                CFIRST => writeln!(
-                    t,
-                    "\t0x{:08x} . {} . {} timeout {ttl}s,",
-                    n(k),
-                    k[4],
-                    port(&k[8..])
-                ),
-                _ => writeln!(t, "\t0x{:08x} timeout {ttl}s : 0x{:08x},", n(k), n(data)),
+                CFIRST => writeln!(t, "\t0x{:08x} . {} . {},", n(k), k[4], port(&k[8..])),
+                _ => writeln!(t, "\t0x{:08x} : 0x{:08x},", n(k), n(data)),
             };
         }
         t.push_str("}\n");

@@ -5,10 +5,12 @@
 //! 1.2 s, side by side on two cores about 1 s (README, figures). The
 //! child starts before the table's nft runs.
 //!
-//! The child writes frames to a pipe: a header (a set's index in SETS, the
-//! length) and one transaction's elements, netlink::encode'd, each door's
-//! in `Elems::batches`' order; at the end, a header of index END whose
-//! length is the number of door periods. A child is one fork of a
+//! The child writes frames to a pipe: a header (a set's index in SETS,
+//! with DELETE for keys to delete; the length) and one transaction's
+//! elements, netlink::encode'd, each door's in `Elems::batches`' order:
+//! the periods past first, so that the sets never hold more than their
+//! size; at the end, a header of index END whose length is the number of
+//! door periods added. A child is one fork of a
 //! single-threaded process that leaves with _exit: nothing of ours runs
 //! twice (no destructor of a lock, no buffered output).
 
@@ -29,6 +31,7 @@ use super::nft;
 use crate::error::ended;
 
 const END: u32 = u32::MAX;
+const DELETE: u32 = 0x100;
 /// What a pipe may hold ahead of the reader (the kernel's default limit
 /// for an unprivileged one; 64 KiB, a door's elements, otherwise).
 const PIPE_SIZE: usize = 1 << 20;
@@ -40,7 +43,7 @@ pub struct Feed {
 }
 
 /// Start deriving the elements of `plan` in a child.
-pub fn start(plan: &Plan, doors: &[Door], now: u64) -> Result<Feed, String> {
+pub fn start(plan: &Plan, doors: &[Door]) -> Result<Feed, String> {
     let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
         .map_err(|e| format!("a pipe for deriving them: {e}"))?;
     // Not having it only slows the child.
@@ -54,7 +57,7 @@ pub fn start(plan: &Plan, doors: &[Door], now: u64) -> Result<Feed, String> {
         )),
         0 => {
             drop(r);
-            let ok = derive(plan, doors, now, &mut File::from(w)).is_ok();
+            let ok = derive(plan, doors, &mut File::from(w)).is_ok();
             // SAFETY: _exit takes no pointers and never returns.
             unsafe { libc::_exit(if ok { 0 } else { 1 }) }
         }
@@ -70,26 +73,31 @@ pub fn start(plan: &Plan, doors: &[Door], now: u64) -> Result<Feed, String> {
 pub fn send(nft: &Path, plan: &Plan, feed: Feed, doors: &[Door]) -> Result<usize, String> {
     let mut adder = Adder::new(NAME).map_err(|e| format!("netlink: {e}"))?;
     let periods = feed.send(&mut adder)?;
-    let manifest = plan.manifest(doors, &|_, hi| hi);
+    let manifest = plan.manifest(doors, &|t| t.hi);
     nft::run(nft, &["-f", "-"], manifest.as_bytes()).map_err(|e| e.message().to_string())?;
     Ok(periods)
 }
 
-/// In the child: each door's elements, keys once each, as frames.
-fn derive(plan: &Plan, doors: &[Door], now: u64, out: &mut File) -> std::io::Result<()> {
+/// In the child: each door's keys to delete, then its elements to add,
+/// keys once each, as frames.
+fn derive(plan: &Plan, doors: &[Door], out: &mut File) -> std::io::Result<()> {
     let mut frame = Vec::new();
-    let mut sent = Ok(());
-    let periods = plan.each(doors, now, false, &mut |e| {
-        sent = e.batches(&mut |set, nests| {
-            frame.clear();
-            frame.extend((set as u32).to_ne_bytes());
-            frame.extend((nests.len() as u32).to_ne_bytes());
-            frame.extend(nests);
-            out.write_all(&frame)
+    let mut periods = 0;
+    for gone in [true, false] {
+        let mut sent = Ok(());
+        periods = plan.each(doors, gone, false, &mut |e| {
+            sent = e.batches(gone, &mut |set, nests| {
+                frame.clear();
+                let set = set as u32 | if gone { DELETE } else { 0 };
+                frame.extend(set.to_ne_bytes());
+                frame.extend((nests.len() as u32).to_ne_bytes());
+                frame.extend(nests);
+                out.write_all(&frame)
+            });
+            sent.is_ok()
         });
-        sent.is_ok()
-    });
-    sent?;
+        sent?;
+    }
     out.write_all(&[END.to_ne_bytes(), (periods as u32).to_ne_bytes()].concat())
 }
 
@@ -112,16 +120,18 @@ impl Feed {
                 periods = Some(len as usize);
                 break;
             }
-            let Some(&(name, map, _)) = SETS.get(set as usize) else {
+            let Some(&(name, map, _)) = SETS.get((set & !DELETE) as usize) else {
                 break;
             };
             nests.resize(len as usize, 0);
             if self.pipe.read_exact(&mut nests).is_err() {
                 break;
             }
-            adder
-                .add(name, &nests, map)
-                .map_err(|e| netlink::failed(name, e))?;
+            match set & DELETE {
+                0 => adder.add(name, &nests, map),
+                _ => adder.remove(name, &nests),
+            }
+            .map_err(|e| netlink::failed(name, e))?;
         }
         if periods.is_none()
             && let Some(pid) = self.pid

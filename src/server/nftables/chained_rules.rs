@@ -4,17 +4,42 @@
 
 use super::chain_hash::{SEED_A, SEED_B};
 use super::chained_keys::maps;
-use super::layout::SET_SIZE;
+use super::layout::{Layout, SET_SIZE};
+use super::tokens;
 
 /// The sets that hold the chained elements, as the table declares them
-/// (added to, never flushed by an apply).
-pub const DECLARE: [&str; 5] = [
-    "set cfirst { typeof meta priority . meta l4proto . th dport; flags timeout; }",
-    "map cfa { typeof meta priority : meta priority; flags timeout; }",
-    "map cfb { typeof meta priority : meta priority; flags timeout; }",
-    "set ckp { typeof meta l4proto . th dport; }",
-    "set cman { typeof meta mark . meta mark . meta mark; }",
-];
+/// (added to, never flushed by an apply), for `size` elements each (see
+/// chained::size). No timeouts: the kernel then keeps `cfirst`, `cfa`
+/// and `cfb` in hash tables of a fixed size, made once, where a set with
+/// timeouts grows by rehashing, in a worker beside the adds (a day of
+/// 30 s periods for 100 doors: 1.25 s to apply with timeouts, 1.0 s so;
+/// 2026-12-06); each rotation deletes the periods past (chained.rs).
+/// `cman` holds name . content . first . last period per door.
+pub fn declare(size: u32) -> [String; 5] {
+    [
+        format!("set cfirst {{ typeof meta priority . meta l4proto . th dport; size {size}; }}"),
+        format!("map cfa {{ typeof meta priority : meta priority; size {size}; }}"),
+        format!("map cfb {{ typeof meta priority : meta priority; size {size}; }}"),
+        "set ckp { typeof meta l4proto . th dport; }".into(),
+        "set cman { typeof meta mark . meta mark . meta mark . meta mark; }".into(),
+    ]
+}
+
+/// The size of `cfirst`, `cfa` and `cfb`: every door's installed periods
+/// (a period is one element of each; a rotation deletes the periods past
+/// before it adds), an eighth more, at least 1024. The kernel makes 4/3
+/// of it, rounded up to a power of two, buckets of 8 bytes.
+pub fn size(l: &Layout) -> u32 {
+    let n: u64 = l
+        .class_of
+        .iter()
+        .map(|&c| &l.classes[c])
+        .filter(|c| c.ahead)
+        // tokens::range: the period before, this one, `ahead` after it.
+        .map(|c| tokens::ahead(c.period) + 2)
+        .sum();
+    (n + n / 8).clamp(1024, 1 << 30) as u32
+}
 
 /// How many maps hold each of a source's chain values, written in turn:
 /// each knock packet deletes the value it read and adds the next one to

@@ -14,7 +14,7 @@ use super::chained_feed::{self, Feed};
 use super::door::{self, Door};
 use super::layout::{self, NAME, TABLE};
 use super::monitor::Monitor;
-use super::netlink;
+use super::netlink_ask;
 use super::nft;
 use super::ruleset::{self, Ruleset};
 use super::tokens::{self, Span, Split};
@@ -68,9 +68,9 @@ impl Job {
         let doors = self.doors.load(env)?;
         let list = door::doors(&doors)?;
         let (rs, refused) = build(&list, now, true);
-        let (split, mut copy_adds, plan) = self.extras(&list, &rs.layout, now)?;
+        let (split, mut copy_adds, plan, remake) = self.extras(&list, &rs.layout, now)?;
         let marks = self.marks(&list)?;
-        let applied = format!("{}{}{marks}", rs.text, split.main);
+        let applied = format!("{remake}{}{}{marks}", rs.text, split.main);
         let t = Instant::now();
         // One batch: nft checks the whole text, and the kernel commits it
         // all or nothing; a failure leaves the previous table as it was.
@@ -134,13 +134,14 @@ impl Job {
     }
 
     /// What goes beside the table: the tokens and the `ahead` doors'
-    /// periods that the live table lacks, and the copy's.
+    /// periods that the live table lacks, and the copy's; and what goes
+    /// before it (chained sets to make again).
     fn extras(
         &self,
         list: &[Door],
         l: &layout::Layout,
         now: u64,
-    ) -> Result<(Split, String, Chained)> {
+    ) -> Result<(Split, String, Chained, String)> {
         // The tokens: those the live table lacks are applied; the copy for
         // the host firewall holds the next hour's (tokens.rs). The one-use
         // marks go into both.
@@ -153,17 +154,21 @@ impl Job {
         // The `ahead` doors' periods that the live table lacks (chained.rs),
         // over netlink after the table, derived meanwhile by a child
         // (chained_feed.rs); the copy holds the next hour's (`install`).
-        let mut plan = None;
+        let (mut plan, mut remake) = (None, String::new());
         if l.chained {
-            let live = nft::triples(&nft::set(&self.nft, "cman")?);
+            let mut live = nft::tuples(&nft::set(&self.nft, "cman")?, 4);
+            if chained::stale(l).map_err(Error::failure)? {
+                remake = chained::remake_text();
+                live.clear();
+            }
             let p = chained::plan(list, l, now, Some(&live));
             if p.adds() {
-                let feed = chained_feed::start(&p, list, now);
+                let feed = chained_feed::start(&p, list);
                 split.main.push_str(&p.flush_text());
                 plan = Some((p, feed));
             }
         }
-        Ok((split, copy_adds, plan))
+        Ok((split, copy_adds, plan, remake))
     }
 
     /// The one-use marks of the live table, to keep in the new one and
@@ -195,7 +200,7 @@ impl Job {
         let _lock = RotationLock::acquire(Path::new(LOCK_KEY), LOCK_TIMEOUT)?;
         // Asked over netlink: `nft list tables` reads every set's elements
         // first (1.7 s with a day of tokens for 100 doors).
-        let gone = !netlink::exists(NAME).map_err(|e| {
+        let gone = !netlink_ask::exists(NAME).map_err(|e| {
             Error::failure(format!(
                 "table {TABLE}: cannot ask the kernel whether it is installed: {e}"
             ))
@@ -261,10 +266,10 @@ pub fn display(doors: &[Door], now: u64, show: bool) -> (Ruleset, Option<Error>)
     if rs.layout.chained {
         let plan = chained::plan(doors, &rs.layout, now, None);
         if show {
-            plan.text(doors, now, Some(&mut rs.text));
-            rs.text.push_str(&plan.manifest(doors, &|_, hi| hi));
+            plan.text(doors, Some(&mut rs.text));
+            rs.text.push_str(&plan.manifest(doors, &|t| t.hi));
         } else {
-            let (periods, n) = plan.text(doors, now, None);
+            let (periods, n) = plan.text(doors, None);
             rs.text.push_str(&format!(
                 "# ahead doors: {periods} door periods, {n} elements (--show-sequences shows them)\n"
             ));

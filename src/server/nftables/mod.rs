@@ -20,6 +20,7 @@ pub mod job;
 pub mod layout;
 pub mod monitor;
 pub mod netlink;
+pub mod netlink_ask;
 pub mod nft;
 pub mod objects;
 pub mod open_list;

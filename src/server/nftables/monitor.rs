@@ -14,7 +14,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 
 use super::layout::NAME;
-use super::netlink;
+use super::netlink_ask;
 use crate::server::backend::Changes;
 
 pub struct Monitor {
@@ -25,9 +25,9 @@ pub struct Monitor {
 
 impl Monitor {
     pub fn start() -> Option<Monitor> {
-        let fd = netlink::listen().ok()?;
+        let fd = netlink_ask::listen().ok()?;
         // Listening first: a deletion after the look is heard.
-        let missing = !netlink::exists(NAME).ok()?;
+        let missing = !netlink_ask::exists(NAME).ok()?;
         Some(Monitor { fd, missing })
     }
 }
@@ -41,10 +41,10 @@ impl Changes for Monitor {
         if std::mem::take(&mut self.missing) {
             return Some(true);
         }
-        match netlink::deleted(&self.fd, NAME) {
+        match netlink_ask::deleted(&self.fd, NAME) {
             Ok(gone) => Some(gone),
             // News was lost (another's big transaction): look instead.
-            Err(Errno::NOBUFS) => netlink::exists(NAME).ok().map(|e| !e),
+            Err(Errno::NOBUFS) => netlink_ask::exists(NAME).ok().map(|e| !e),
             Err(_) => None,
         }
     }

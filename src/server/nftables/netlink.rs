@@ -9,31 +9,31 @@
 
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
-use rustix::net::netlink::SocketAddrNetlink;
 use rustix::net::{
-    AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType, bind, netlink, recv, send,
-    socket_with,
+    AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType, netlink, recv, send, socket_with,
 };
 
-const SUBSYS_NFTABLES: u16 = 10;
-const GETTABLE: u16 = SUBSYS_NFTABLES << 8 | 1;
-const DELTABLE: u16 = SUBSYS_NFTABLES << 8 | 2;
+pub(super) const SUBSYS_NFTABLES: u16 = 10;
+pub(super) const GETTABLE: u16 = SUBSYS_NFTABLES << 8 | 1;
+pub(super) const DELTABLE: u16 = SUBSYS_NFTABLES << 8 | 2;
+pub(super) const GETSET: u16 = SUBSYS_NFTABLES << 8 | 10;
 const NEWSETELEM: u16 = SUBSYS_NFTABLES << 8 | 12;
+const DELSETELEM: u16 = SUBSYS_NFTABLES << 8 | 14;
 const BATCH_BEGIN: u16 = 16;
 const BATCH_END: u16 = 17;
-const ERROR: u16 = 2;
-const REQUEST: u16 = 1;
-const ACK: u16 = 4;
+pub(super) const ERROR: u16 = 2;
+pub(super) const REQUEST: u16 = 1;
+pub(super) const ACK: u16 = 4;
 const CREATE: u16 = 0x400;
-const NESTED: u16 = 0x8000;
-const NFPROTO_INET: u8 = 1;
+pub(super) const NESTED: u16 = 0x8000;
+pub(super) const NFPROTO_INET: u8 = 1;
 /// A message's elements sit in one attribute, whose length is 16 bits.
 /// Each message goes in a batch of its own, which one send carries (the
 /// socket's send buffer holds 212 992 bytes by default), and its refusal,
 /// which quotes it whole (44 KB), cannot overrun the receive buffer.
 pub const PER_MESSAGE: usize = 1000;
 
-fn attr(buf: &mut Vec<u8>, kind: u16, payload: &[u8]) {
+pub(super) fn attr(buf: &mut Vec<u8>, kind: u16, payload: &[u8]) {
     let at = open(buf, kind);
     buf.extend_from_slice(payload);
     close(buf, at);
@@ -55,7 +55,7 @@ fn close(buf: &mut Vec<u8>, at: usize) {
 
 /// A message header and nfgenmsg; `end` sets its length.
 /// (Sequence numbers stay 0: one message is answered at a time.)
-fn message(buf: &mut Vec<u8>, kind: u16, flags: u16, family: u8) -> usize {
+pub(super) fn message(buf: &mut Vec<u8>, kind: u16, flags: u16, family: u8) -> usize {
     let at = buf.len();
     let res = if family == 0 { SUBSYS_NFTABLES } else { 0 };
     let [k0, k1] = kind.to_ne_bytes();
@@ -67,13 +67,13 @@ fn message(buf: &mut Vec<u8>, kind: u16, flags: u16, family: u8) -> usize {
     at
 }
 
-fn end(buf: &mut [u8], at: usize) {
+pub(super) fn end(buf: &mut [u8], at: usize) {
     let len = (buf.len() - at) as u32;
     buf[at..at + 4].copy_from_slice(&len.to_ne_bytes());
 }
 
 /// A netfilter netlink socket, closed on exec.
-fn socket(flags: SocketFlags) -> Result<OwnedFd, Errno> {
+pub(super) fn socket(flags: SocketFlags) -> Result<OwnedFd, Errno> {
     socket_with(
         AddressFamily::NETLINK,
         SocketType::RAW,
@@ -149,18 +149,37 @@ impl Adder {
     /// collide, chained.rs; the kernel answers EEXIST, as no batch asks
     /// for exclusive adds) is skipped, and the others go in one by one.
     pub fn add(&mut self, set: &str, nests: &[u8], skip_clash: bool) -> Result<usize, Errno> {
+        self.each(set, nests, false, skip_clash.then_some(Errno::EXIST))
+    }
+
+    /// Delete the elements `nests` (keys only) from `set` in one
+    /// transaction; those it does not hold (ENOENT: a clash skipped them,
+    /// or an earlier run deleted them) are skipped, the others deleted one
+    /// by one.
+    pub fn remove(&mut self, set: &str, nests: &[u8]) -> Result<usize, Errno> {
+        self.each(set, nests, true, Some(Errno::NOENT))
+    }
+
+    /// One transaction; when the kernel refuses it whole with `skip`, its
+    /// elements go again one at a time, and those refused with `skip`
+    /// are counted.
+    fn each(
+        &mut self,
+        set: &str,
+        nests: &[u8],
+        delete: bool,
+        skip: Option<Errno>,
+    ) -> Result<usize, Errno> {
         let set = format!("{set}\0");
-        match self.one(&set, nests) {
-            // The batch is refused whole: its elements go again one at a
-            // time.
-            Err(Errno::EXIST) if skip_clash => {
+        match self.one(&set, nests, delete) {
+            Err(e) if Some(e) == skip => {
                 let mut skipped = 0;
                 let mut at = 0;
                 while at + 4 <= nests.len() {
                     let len = usize::from(u16::from_ne_bytes([nests[at], nests[at + 1]]));
                     let next = (at + len.max(4)).next_multiple_of(4).min(nests.len());
-                    match self.one(&set, &nests[at..next]) {
-                        Err(Errno::EXIST) => skipped += 1,
+                    match self.one(&set, &nests[at..next], delete) {
+                        Err(e) if Some(e) == skip => skipped += 1,
                         r => r?,
                     }
                     at = next;
@@ -171,9 +190,9 @@ impl Adder {
         }
     }
 
-    fn one(&mut self, set: &str, nests: &[u8]) -> Result<(), Errno> {
+    fn one(&mut self, set: &str, nests: &[u8], delete: bool) -> Result<(), Errno> {
         self.buf.clear();
-        batch(&mut self.buf, &self.table, set, nests);
+        batch(&mut self.buf, &self.table, set, nests, delete);
         // Watch mode's signals interrupt (no SA_RESTART): a send that was
         // interrupted sent nothing, and the answer waits to be read.
         while let Err(e) = send(&self.fd, &self.buf, SendFlags::empty()) {
@@ -185,60 +204,15 @@ impl Adder {
     }
 }
 
-/// A socket that hears nf_tables' changes (the group `nft monitor`
-/// joins), from the moment this returns.
-pub fn listen() -> Result<OwnedFd, Errno> {
-    let fd = socket(SocketFlags::NONBLOCK)?;
-    // NFNLGRP_NFTABLES is group 7.
-    bind(&fd, &SocketAddrNetlink::new(0, 1 << 6))?;
-    Ok(fd)
-}
-
-/// Whether `listen`'s socket heard the inet table `table` deleted, reading
-/// all it holds. Err(NOBUFS): news was lost.
-pub fn deleted(fd: &OwnedFd, table: &str) -> Result<bool, Errno> {
-    let name = format!("{table}\0");
-    let mut buf = [0u8; 8192];
-    let mut gone = false;
-    loop {
-        let n = match recv(fd.as_fd(), &mut buf[..], RecvFlags::DONTWAIT) {
-            Err(Errno::AGAIN) => return Ok(gone),
-            Err(Errno::INTR) => continue,
-            r => r?.0,
-        };
-        let mut at = 0;
-        while at + 20 <= n {
-            let len = u32::from_ne_bytes(buf[at..at + 4].try_into().unwrap_or_default()) as usize;
-            let end = (at + len).min(n);
-            // DELTABLE of family inet, whose first attribute is its name.
-            gone |= buf[at + 4..at + 6] == DELTABLE.to_ne_bytes()
-                && buf[at + 16] == NFPROTO_INET
-                && buf[(at + 24).min(end)..end].starts_with(name.as_bytes());
-            at += len.next_multiple_of(4).max(16);
-        }
-    }
-}
-
-/// Whether the inet table `table` exists.
-pub fn exists(table: &str) -> Result<bool, Errno> {
-    let fd = socket(SocketFlags::empty())?;
-    let mut buf = Vec::new();
-    let m = message(&mut buf, GETTABLE, REQUEST | ACK, NFPROTO_INET);
-    attr(&mut buf, 1, format!("{table}\0").as_bytes());
-    end(&mut buf, m);
-    send(&fd, &buf, SendFlags::empty())?;
-    match wait(&fd) {
-        Err(Errno::NOENT) => Ok(false),
-        r => r.map(|()| true),
-    }
-}
-
-/// One batch: begin, a message that adds the element `nests` to `set`
-/// of `table` (both NUL-terminated), end.
-fn batch(buf: &mut Vec<u8>, table: &str, set: &str, nests: &[u8]) {
+/// One batch: begin, a message that adds (or deletes) the elements
+/// `nests` to `set` of `table` (both NUL-terminated), end.
+fn batch(buf: &mut Vec<u8>, table: &str, set: &str, nests: &[u8], delete: bool) {
     let b = message(buf, BATCH_BEGIN, REQUEST, 0);
     end(buf, b);
-    let m = message(buf, NEWSETELEM, REQUEST | CREATE | ACK, NFPROTO_INET);
+    let m = match delete {
+        false => message(buf, NEWSETELEM, REQUEST | CREATE | ACK, NFPROTO_INET),
+        true => message(buf, DELSETELEM, REQUEST | ACK, NFPROTO_INET),
+    };
     attr(buf, 1, table.as_bytes());
     attr(buf, 2, set.as_bytes());
     attr(buf, 3 | NESTED, nests);
@@ -249,7 +223,7 @@ fn batch(buf: &mut Vec<u8>, table: &str, set: &str, nests: &[u8]) {
 
 /// Read the kernel's answer to the batch: an acknowledgement, or the
 /// refusal of its message or of the batch (then nothing of it is in).
-fn wait(fd: &OwnedFd) -> Result<(), Errno> {
+pub(super) fn wait(fd: &OwnedFd) -> Result<(), Errno> {
     let mut buf = [0u8; 4096];
     loop {
         // A refusal longer than the buffer is cut; its error comes first.
@@ -294,7 +268,7 @@ mod tests {
         key[16..].copy_from_slice(&0xfd00_1002u32.to_ne_bytes());
         let (mut buf, mut nests) = (Vec::new(), Vec::new());
         encode(&mut nests, &key, &[], 90);
-        batch(&mut buf, "knock_rotator\0", "tok\0", &nests);
+        batch(&mut buf, "knock_rotator\0", "tok\0", &nests, false);
         let n16 = |v: u16| v.to_ne_bytes().to_vec();
         let n32 = |v: u32| v.to_ne_bytes().to_vec();
         let header = |len: u32, kind: u16, flags: u16, family: u8, res: u16| {

@@ -154,14 +154,28 @@ pub fn elements(v: &Option<Value>) -> &[Value] {
 
 /// The elements of a manifest set (`doors`, `tman`): three numbers each.
 pub fn triples(v: &Option<Value>) -> Vec<(u32, u32, u64)> {
-    elements(v)
-        .iter()
-        .filter_map(|e| {
-            let c = e.get("concat")?.items();
-            let n = |i: usize| c.get(i).and_then(Value::num);
-            Some((n(0)? as u32, n(1)? as u32, n(2)? as u64))
-        })
-        .collect()
+    let t = tuples(v, 3);
+    t.iter().map(|t| (t[0] as u32, t[1] as u32, t[2])).collect()
+}
+
+/// The elements of a set of `len` (at most 4) numbers concatenated.
+pub fn tuples(v: &Option<Value>, len: usize) -> Vec<[u64; 4]> {
+    let mut out = Vec::new();
+    for e in elements(v) {
+        let c = e.get("concat").map_or(&[][..], Value::items);
+        let mut t = [0; 4];
+        let mut n = 0;
+        for (v, t) in c.iter().zip(&mut t) {
+            if let Some(v) = v.num() {
+                *t = v as u64;
+                n += 1;
+            }
+        }
+        if n == len && c.len() == len {
+            out.push(t);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -146,7 +146,7 @@ pub fn declare(l: &Layout) -> Declared {
     }
     if l.chained {
         // Added to, never flushed by an apply (see chained.rs).
-        for d in chained_rules::DECLARE {
+        for d in chained_rules::declare(chained_rules::size(l)) {
             let _ = writeln!(t, "\t{d}");
             chained_sets += 1;
         }

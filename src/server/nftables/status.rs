@@ -58,19 +58,20 @@ pub struct Report {
 /// the copy (an hour of them).
 fn installed_ends(nft: &Path, doors: &[Door]) -> Result<Vec<(u32, u64)>> {
     let mut out = Vec::new();
-    for (set, has) in [
-        ("tman", &|d: &Door| d.token_port.is_some()),
-        ("cman", &|d: &Door| d.ahead),
-    ] as [(&str, &dyn Fn(&Door) -> bool); 2]
+    // Name . content . last period; `cman` holds the first one too.
+    for (set, has, len) in [
+        ("tman", &|d: &Door| d.token_port.is_some(), 3),
+        ("cman", &|d: &Door| d.ahead, 4),
+    ] as [(&str, &dyn Fn(&Door) -> bool, usize); 2]
     {
         if !doors.iter().any(has) {
             continue;
         }
-        let man = nft::triples(&nft::set(nft, set)?);
+        let man = nft::tuples(&nft::set(nft, set)?, len);
         for d in doors.iter().filter(|d| has(d)) {
             let name = fnv(&[&d.name]);
-            if let Some(t) = man.iter().find(|t| t.0 == name) {
-                out.push((name, tokens::until(d.settings.period, t.2)));
+            if let Some(t) = man.iter().find(|t| t[0] as u32 == name) {
+                out.push((name, tokens::until(d.settings.period, t[len - 1])));
             }
         }
     }
