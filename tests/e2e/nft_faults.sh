@@ -98,7 +98,26 @@ nft add table inet knock_rotator
 nft add set inet knock_rotator prot '{ type ipv4_addr; }'
 before=$(table)
 refused "nft refusing the transaction" "nft refused it" rotate
+# The same with an ahead door: its sets, missing, go in first, alone, and
+# are filled while nft applies the table; refused, they go again (and the
+# table, when they made it).
+printf '%s\nahead = yes\n' "$good" >"$WORK/ahead.doors"
+refused "nft refusing the transaction, ahead doors" "nft refused it" \
+    "$KR" rotate --backend nftables --doors-file "$WORK/ahead.doors" --no-boundary-run -q
+# No table before: an nft that refuses the table's text (its chains) and
+# runs the rest.
 nft delete table inet knock_rotator
+before=$(table || true)
+cat >"$WORK/nft" <<EOF
+#!/bin/sh
+[ "\$*" = "-f -" ] || exec $(command -v nft) "\$@"
+cat >"$WORK/nft.in"
+! grep -q "chain input" "$WORK/nft.in" || { echo "Error: refused by the test" >&2; exit 1; }
+exec $(command -v nft) -f "$WORK/nft.in"
+EOF
+chmod 755 "$WORK/nft"
+refused "nft refusing the transaction, no table before" "nft refused it" env KNOCKD_ROTATOR_NFT="$WORK/nft" \
+    "$KR" rotate --backend nftables --doors-file "$WORK/ahead.doors" --no-boundary-run -q
 rotate || fail "rotate after the refusal"
 before=$(table)
 

@@ -37,10 +37,8 @@ use std::fmt::Write;
 
 use super::chained_elems::{Elems, Once, elems, text};
 use super::chained_keys::{key, maps};
-use super::chained_rules;
 use super::door::Door;
-use super::layout::{Layout, NAME, TABLE, fnv, group};
-use super::netlink_ask;
+use super::layout::{Layout, TABLE, fnv, group};
 use super::tokens;
 use super::windows;
 
@@ -239,32 +237,6 @@ impl Plan {
         t.push_str("}\n");
         t
     }
-}
-
-/// Whether the live chained sets are to be made again (`remake_text`),
-/// empty, in the table's transaction: they are of another size, or of
-/// the version before (with timeouts, and a manifest of three fields).
-pub fn stale(l: &Layout) -> Result<bool, String> {
-    let shape = netlink_ask::shape(NAME, "cfa")
-        .map_err(|e| format!("table {TABLE}: cannot ask the kernel for set cfa: {e}"))?;
-    Ok(shape.is_some_and(|(flags, size)| {
-        flags & netlink_ask::SET_TIMEOUT != 0 || size != chained_rules::size(l)
-    }))
-}
-
-/// The nft text that deletes the chained sets and the manifest (their
-/// rules first), for the table's text to declare them again.
-pub fn remake_text() -> String {
-    let mut t = format!("flush table {TABLE}\n");
-    for (kind, name) in [
-        ("set", "cfirst"),
-        ("map", "cfa"),
-        ("map", "cfb"),
-        ("set", "cman"),
-    ] {
-        let _ = writeln!(t, "delete {kind} {TABLE} {name}");
-    }
-    t
 }
 
 /// The copy's text (the host firewall puts our table back from it): the

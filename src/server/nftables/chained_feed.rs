@@ -68,14 +68,18 @@ pub fn start(plan: &Plan, doors: &[Door]) -> Result<Feed, String> {
     }
 }
 
-/// Add the plan's elements over netlink as `feed` derives them, then the
-/// manifest that says so; the door periods added.
-pub fn send(nft: &Path, plan: &Plan, feed: Feed, doors: &[Door]) -> Result<usize, String> {
+/// Delete and add the plan's elements over netlink as `feed` derives
+/// them; the door periods added.
+pub fn add(feed: Feed) -> Result<usize, String> {
     let mut adder = Adder::new(NAME).map_err(|e| format!("netlink: {e}"))?;
-    let periods = feed.send(&mut adder)?;
+    feed.send(&mut adder)
+}
+
+/// The manifest that says the plan's periods are in.
+pub fn manifest(nft: &Path, plan: &Plan, doors: &[Door]) -> Result<(), String> {
     let manifest = plan.manifest(doors, &|t| t.hi);
     nft::run(nft, &["-f", "-"], manifest.as_bytes()).map_err(|e| e.message().to_string())?;
-    Ok(periods)
+    Ok(())
 }
 
 /// In the child: each door's keys to delete, then its elements to add,

@@ -14,16 +14,21 @@ use super::tokens;
 /// timeouts grows by rehashing, in a worker beside the adds (a day of
 /// 30 s periods for 100 doors: 1.25 s to apply with timeouts, 1.0 s so;
 /// 2026-12-06); each rotation deletes the periods past (chained.rs).
-/// `cman` holds name . content . first . last period per door.
-pub fn declare(size: u32) -> [String; 5] {
-    [
-        format!("set cfirst {{ typeof meta priority . meta l4proto . th dport; size {size}; }}"),
-        format!("map cfa {{ typeof meta priority : meta priority; size {size}; }}"),
-        format!("map cfb {{ typeof meta priority : meta priority; size {size}; }}"),
-        "set ckp { typeof meta l4proto . th dport; }".into(),
-        "set cman { typeof meta mark . meta mark . meta mark . meta mark; }".into(),
-    ]
+/// `cman` holds name . content . first . last period per door. One line
+/// each, tab-indented, for a table block.
+pub fn declare(l: &Layout) -> String {
+    let size = size(l);
+    format!(
+        "\tset cfirst {{ typeof meta priority . meta l4proto . th dport; size {size}; }}
+\tmap cfa {{ typeof meta priority : meta priority; size {size}; }}
+\tmap cfb {{ typeof meta priority : meta priority; size {size}; }}
+\tset ckp {{ typeof meta l4proto . th dport; }}
+\tset cman {{ typeof meta mark . meta mark . meta mark . meta mark; }}\n"
+    )
 }
+
+/// The sets `declare` declares.
+pub const DECLARED: usize = 5;
 
 /// The size of `cfirst`, `cfa` and `cfb`: every door's installed periods
 /// (a period is one element of each; a rotation deletes the periods past

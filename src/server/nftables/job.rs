@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::apply;
 use super::chained;
-use super::chained_feed::{self, Feed};
+use super::chained_sets::{self, Chained};
 use super::door::{self, Door};
 use super::layout::{self, NAME, TABLE};
 use super::monitor::Monitor;
@@ -38,10 +38,6 @@ pub fn include_path() -> PathBuf {
     runtime_dir().join("knock_rotator.nft")
 }
 
-/// The `ahead` doors' plan and the child deriving its elements (or why
-/// there is none), when the rotation adds to them.
-type Chained = Option<(chained::Plan, std::result::Result<Feed, String>)>;
-
 pub struct Job {
     pub doors: DoorsFile,
     pub nft: PathBuf,
@@ -68,7 +64,7 @@ impl Job {
         let doors = self.doors.load(env)?;
         let list = door::doors(&doors)?;
         let (rs, refused) = build(&list, now, true);
-        let (split, mut copy_adds, plan, remake) = self.extras(&list, &rs.layout, now)?;
+        let (split, mut copy_adds, mut plan, remake) = self.extras(&list, &rs.layout, now)?;
         let marks = self.marks(&list)?;
         let applied = format!("{remake}{}{}{marks}", rs.text, split.main);
         let t = Instant::now();
@@ -79,14 +75,21 @@ impl Job {
         // batches of its own (apply.rs).
         // The copy's `ahead` sequences (the next hour's) are derived while
         // nft applies.
-        let mut rest = apply::apply(&self.nft, &applied, &split, &mut || {
+        let applied = apply::apply(&self.nft, &applied, &split, &mut || {
+            if let Some(c) = plan.as_mut() {
+                c.beside();
+            }
             if rs.layout.chained {
                 copy_adds.push_str(&chained::copy(&list, &rs.layout, now));
             }
-        })?;
+        });
+        if let (Err(_), Some(c)) = (&applied, &plan) {
+            c.refused(&self.nft);
+        }
+        let mut rest = applied?;
         let mut chained_count = 0;
-        if let (Some((plan, feed)), None) = (plan, &rest) {
-            match feed.and_then(|f| chained_feed::send(&self.nft, &plan, f, &list)) {
+        if let (Some(c), None) = (plan, &rest) {
+            match c.finish(&self.nft, &list) {
                 Ok(n) => chained_count = n,
                 Err(e) => {
                     rest = Some(Error::failure(format!(
@@ -141,7 +144,7 @@ impl Job {
         list: &[Door],
         l: &layout::Layout,
         now: u64,
-    ) -> Result<(Split, String, Chained, String)> {
+    ) -> Result<(Split, String, Option<Chained>, String)> {
         // The tokens: those the live table lacks are applied; the copy for
         // the host firewall holds the next hour's (tokens.rs). The one-use
         // marks go into both.
@@ -152,21 +155,11 @@ impl Job {
             tokens::adds(list, l, now, Span::Copy, &mut copy_adds);
         }
         // The `ahead` doors' periods that the live table lacks (chained.rs),
-        // over netlink after the table, derived meanwhile by a child
-        // (chained_feed.rs); the copy holds the next hour's (`install`).
+        // over netlink, derived meanwhile by a child (chained_feed.rs); the
+        // copy holds the next hour's (`install`).
         let (mut plan, mut remake) = (None, String::new());
         if l.chained {
-            let mut live = nft::tuples(&nft::set(&self.nft, "cman")?, 4);
-            if chained::stale(l).map_err(Error::failure)? {
-                remake = chained::remake_text();
-                live.clear();
-            }
-            let p = chained::plan(list, l, now, Some(&live));
-            if p.adds() {
-                let feed = chained_feed::start(&p, list);
-                split.main.push_str(&p.flush_text());
-                plan = Some((p, feed));
-            }
+            (plan, remake) = chained_sets::prepare(&self.nft, list, l, now, &mut split)?;
         }
         Ok((split, copy_adds, plan, remake))
     }

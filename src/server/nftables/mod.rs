@@ -13,6 +13,7 @@ pub mod chained_elems;
 pub mod chained_feed;
 pub mod chained_keys;
 pub mod chained_rules;
+pub mod chained_sets;
 pub mod chains;
 pub mod door;
 pub mod elements;

@@ -146,10 +146,8 @@ pub fn declare(l: &Layout) -> Declared {
     }
     if l.chained {
         // Added to, never flushed by an apply (see chained.rs).
-        for d in chained_rules::declare(chained_rules::size(l)) {
-            let _ = writeln!(t, "\t{d}");
-            chained_sets += 1;
-        }
+        t.push_str(&chained_rules::declare(l));
+        chained_sets += chained_rules::DECLARED;
     }
     let _ = writeln!(
         t,
