@@ -35,8 +35,9 @@ pub fn shape(table: &str, set: &str) -> Result<Option<(u32, u32)>, Errno> {
         };
         let mut at = 0;
         while at + 20 <= n {
+            // At least its header and nfgenmsg, at most what was read.
             let len = (u32::from_ne_bytes(buf[at..at + 4].try_into().unwrap_or_default()) as usize)
-                .clamp(16, n - at);
+                .clamp(20, n - at);
             let kind = u16::from_ne_bytes([buf[at + 4], buf[at + 5]]);
             if kind == ERROR {
                 return match i32::from_ne_bytes(
