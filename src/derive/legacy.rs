@@ -42,7 +42,8 @@ const H0: [u32; 8] = [
 /// `base ‖ decimal(i)` then costs its last block (or two). A day of 30 s
 /// ahead periods for 100 doors is 2.9 million of them; through digest's
 /// Sha256, cloned and finalised per knock, zeroing buffers at our
-/// opt-level ("z"), they took 0.55 s, so 0.3 s (2026-12-06).
+/// opt-level ("z"), a dry run of that day took 0.49-0.55 s, so 0.34-0.45 s
+/// (2026-12-06).
 struct Midstate {
     state: [u32; 8],
     tail: [u8; 64],
