@@ -1,9 +1,9 @@
 //! The `ahead` doors' elements derived in a child process while this one
 //! sends them. A day of 30 s periods for 100 doors is 2.9 million legacy
-//! knocks to derive (0.4 s) and 928 000 elements for the kernel to add
-//! (0.55 s, and its rehashing beside): one after the other they took
-//! 1.2 s, side by side on two cores about 1 s (README, figures). The
-//! child starts before the table's nft runs.
+//! knocks to derive (0.3-0.4 s) and 865 000 elements for the kernel to
+//! add (most of the rest of a second): side by side on two cores rather
+//! than one after the other (README, figures). The child starts before
+//! the table's nft runs.
 //!
 //! The child writes frames to a pipe: a header (a set's index in SETS,
 //! with DELETE for keys to delete; the length) and one transaction's

@@ -21,7 +21,7 @@ const NEWSETELEM: u16 = SUBSYS_NFTABLES << 8 | 12;
 const DELSETELEM: u16 = SUBSYS_NFTABLES << 8 | 14;
 const BATCH_BEGIN: u16 = 16;
 const BATCH_END: u16 = 17;
-pub(super) const ERROR: u16 = 2;
+const ERROR: u16 = 2;
 pub(super) const REQUEST: u16 = 1;
 pub(super) const ACK: u16 = 4;
 const CREATE: u16 = 0x400;
@@ -224,6 +224,13 @@ fn batch(buf: &mut Vec<u8>, table: &str, set: &str, nests: &[u8], delete: bool) 
 /// Read the kernel's answer to the batch: an acknowledgement, or the
 /// refusal of its message or of the batch (then nothing of it is in).
 pub(super) fn wait(fd: &OwnedFd) -> Result<(), Errno> {
+    answers(fd, &mut |_| {})
+}
+
+/// Read the kernel's answers up to its acknowledgement or refusal (an
+/// ERROR message), handing each other message's attributes (after its
+/// header and nfgenmsg) to `f`.
+pub(super) fn answers(fd: &OwnedFd, f: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
     let mut buf = [0u8; 4096];
     loop {
         // A refusal longer than the buffer is cut; its error comes first.
@@ -233,7 +240,9 @@ pub(super) fn wait(fd: &OwnedFd) -> Result<(), Errno> {
         };
         let mut at = 0;
         while at + 20 <= n {
-            let len = u32::from_ne_bytes(buf[at..at + 4].try_into().unwrap_or_default()) as usize;
+            // At least its header and nfgenmsg, at most what was read.
+            let len = (u32::from_ne_bytes(buf[at..at + 4].try_into().unwrap_or_default()) as usize)
+                .clamp(20, n - at);
             if u16::from_ne_bytes([buf[at + 4], buf[at + 5]]) == ERROR {
                 return match i32::from_ne_bytes(
                     buf[at + 16..at + 20].try_into().unwrap_or_default(),
@@ -242,7 +251,8 @@ pub(super) fn wait(fd: &OwnedFd) -> Result<(), Errno> {
                     e => Err(Errno::from_raw_os_error(-e)),
                 };
             }
-            at += len.next_multiple_of(4).max(16);
+            f(&buf[at + 20..at + len]);
+            at += len.next_multiple_of(4);
         }
     }
 }

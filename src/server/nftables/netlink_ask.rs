@@ -9,7 +9,7 @@ use rustix::net::netlink::SocketAddrNetlink;
 use rustix::net::{RecvFlags, SendFlags, SocketFlags, bind, recv, send};
 
 use super::netlink::{
-    ACK, DELTABLE, ERROR, GETSET, GETTABLE, NESTED, NFPROTO_INET, REQUEST, attr, end, message,
+    ACK, DELTABLE, GETSET, GETTABLE, NESTED, NFPROTO_INET, REQUEST, answers, attr, end, message,
     socket, wait,
 };
 
@@ -26,39 +26,20 @@ pub fn shape(table: &str, set: &str) -> Result<Option<(u32, u32)>, Errno> {
     attr(&mut buf, 2, format!("{set}\0").as_bytes());
     end(&mut buf, m);
     send(&fd, &buf, SendFlags::empty())?;
-    let mut buf = [0u8; 4096];
     let mut shape = None;
-    loop {
-        let n = match recv(fd.as_fd(), &mut buf[..], RecvFlags::empty()) {
-            Err(Errno::INTR) => continue,
-            r => r?.0,
-        };
-        let mut at = 0;
-        while at + 20 <= n {
-            // At least its header and nfgenmsg, at most what was read.
-            let len = (u32::from_ne_bytes(buf[at..at + 4].try_into().unwrap_or_default()) as usize)
-                .clamp(20, n - at);
-            let kind = u16::from_ne_bytes([buf[at + 4], buf[at + 5]]);
-            if kind == ERROR {
-                return match i32::from_ne_bytes(
-                    buf[at + 16..at + 20].try_into().unwrap_or_default(),
-                ) {
-                    0 => Ok(shape),
-                    e if -e == Errno::NOENT.raw_os_error() => Ok(None),
-                    e => Err(Errno::from_raw_os_error(-e)),
-                };
-            }
-            // NEWSET: after its nfgenmsg, NFTA_SET_FLAGS (3) and
-            // NFTA_SET_DESC (9), which nests NFTA_SET_DESC_SIZE (1).
-            let msg = &buf[at + 20..at + len];
-            let be = |v: Option<&[u8]>| {
-                v.and_then(|v| v.get(..4))
-                    .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-            };
-            let size = be(find(msg, 9).and_then(|d| find(d, 1)));
-            shape = Some((be(find(msg, 3)), size));
-            at += len.next_multiple_of(4);
-        }
+    // NEWSET: NFTA_SET_FLAGS (3) and NFTA_SET_DESC (9), which nests
+    // NFTA_SET_DESC_SIZE (1).
+    let be = |v: Option<&[u8]>| {
+        v.and_then(|v| v.get(..4))
+            .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    match answers(&fd, &mut |msg| {
+        let size = be(find(msg, 9).and_then(|d| find(d, 1)));
+        shape = Some((be(find(msg, 3)), size));
+    }) {
+        Ok(()) => Ok(shape),
+        Err(Errno::NOENT) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
