@@ -184,8 +184,8 @@ fn run(ctx: &Ctx, mut o: Options) -> Result<()> {
     for w in &done.warnings {
         crate::cli::err(&format!("{}: warning: {w}\n", ctx.prog));
     }
-    if let Some(line) = done.line {
-        info(&line);
+    for line in &done.lines {
+        info(line);
     }
     if o.boundary_run && o.at.is_none() {
         let interval = ctx.env.server_interval()?;
@@ -226,8 +226,8 @@ fn run_nftables(ctx: &Ctx, o: Options) -> Result<()> {
         return watch(&env, &job);
     }
     let done = job.once(&env, o.at)?;
-    if let Some(line) = done.line {
-        info(&line);
+    for line in &done.lines {
+        info(line);
     }
     if o.boundary_run && o.at.is_none() {
         let interval = ctx.env.server_interval()?;

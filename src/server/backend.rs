@@ -12,8 +12,9 @@ const SETTLE_PASSES: usize = 4;
 
 /// What one rotation did.
 pub struct Rotated {
-    /// The log line; `None` when a door was refused and nothing written.
-    pub line: Option<String>,
+    /// The log lines, one for each pass that did something (see
+    /// [`settled`]); none when a door was refused and nothing written.
+    pub lines: Vec<String>,
     /// Doors that cannot be rotated in this period (v3's port 65536): they
     /// keep their sequence, and the run must fail, but not be retried
     /// before the next boundary.
@@ -96,20 +97,67 @@ pub fn starts(now: u64, periods: &[u64]) -> Vec<u64> {
 /// holding `at`, or the clock's: read under the lock, so that no rotation
 /// writes the period of a read made before another rotation's write; and
 /// read again after each pass, so that a step of the clock while it worked
-/// is followed before the lock is let go.
+/// is followed before the lock is let go. Every pass's lines are kept: the
+/// first pass's work (a reload, say) happened even when a later one
+/// followed it.
 pub fn settled(at: Option<u64>, mut pass: impl FnMut(u64) -> Result<Rotated>) -> Result<Rotated> {
     let mut now = clock::now_or(at)?;
+    let mut lines = Vec::new();
     let mut n = 1;
     loop {
-        let done = pass(now)?;
-        if at.is_some() || n == SETTLE_PASSES {
-            return Ok(done);
-        }
-        let after = clock::now()?;
-        if starts(after, &done.periods) == starts(now, &done.periods) {
+        let mut done = pass(now)?;
+        lines.append(&mut done.lines);
+        let last = at.is_some() || n == SETTLE_PASSES;
+        let after = if last { now } else { clock::now()? };
+        if last || starts(after, &done.periods) == starts(now, &done.periods) {
+            done.lines = lines;
             return Ok(done);
         }
         now = after;
         n += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rotated(line: String, at: u64) -> Rotated {
+        Rotated {
+            lines: vec![line],
+            refused: None,
+            periods: vec![1],
+            warnings: Vec::new(),
+            at,
+        }
+    }
+
+    /// A pass that crosses a boundary is followed by another, and the log
+    /// keeps both: the first pass's reload happened (the watch log of
+    /// rotate_doors.sh once held only the second's line).
+    #[test]
+    fn a_pass_across_a_boundary_keeps_its_line() {
+        let mut passes = Vec::new();
+        let done = settled(None, |now| {
+            if passes.is_empty() {
+                while clock::now().unwrap() == now {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            }
+            passes.push(now);
+            Ok(rotated(format!("pass {}", passes.len()), now))
+        })
+        .unwrap();
+        assert!(passes.len() >= 2, "{passes:?}");
+        assert_eq!(done.lines[0], "pass 1");
+        assert_eq!(done.lines.len(), passes.len());
+        assert_eq!(done.at, *passes.last().unwrap());
+    }
+
+    #[test]
+    fn a_given_time_is_one_pass() {
+        let done = settled(Some(5), |now| Ok(rotated("only".into(), now))).unwrap();
+        assert_eq!(done.lines, ["only"]);
+        assert_eq!(done.at, 5);
     }
 }

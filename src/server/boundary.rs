@@ -87,7 +87,7 @@ fn detach_and_rotate(prog: &str, env: &Result<Settings>, job: &dyn Backend, next
     } else {
         match job.once(env, None) {
             Ok(done) => {
-                if let Some(line) = done.line {
+                for line in &done.lines {
                     info(&format!("boundary run: {line}"));
                 }
                 match done.refused {

@@ -151,7 +151,7 @@ fn report(done: &Rotated, at_boundary: bool, start: u64) {
     for w in &done.warnings {
         log(&format!("warning: {w}"));
     }
-    if let Some(line) = &done.line {
+    for line in &done.lines {
         if at_boundary {
             info(&format!("{line} ({} ms after the boundary)", lag_ms(start)));
         } else {

@@ -68,7 +68,7 @@ impl Job {
         let mut warnings = doors.unmatched(&names);
         warnings.extend(readable_by_others(config, &loaded.meta));
         let done = |line: Option<String>| Rotated {
-            line,
+            lines: line.into_iter().collect(),
             refused: plan.refusal(),
             periods: plan.periods(),
             warnings: warnings.clone(),

@@ -110,7 +110,7 @@ impl Job {
             return Err(e);
         }
         Ok(Rotated {
-            line: Some(format!(
+            lines: vec![format!(
                 "table {TABLE}: installed {} for {} and the periods around it \
                  ({} elements{}, applied in {ms} ms)",
                 count(list.len(), "door", "doors"),
@@ -128,7 +128,7 @@ impl Job {
                 .filter(|t| t.0 > 0)
                 .map(|t| format!(", {}", count(t.0, t.1, t.2)))
                 .collect::<String>()
-            )),
+            )],
             refused,
             periods: periods(&list),
             warnings: Vec::new(),
