@@ -12,15 +12,25 @@ use super::nft;
 use super::tokens::Split;
 use crate::error::{Error, Result};
 
+/// While which nft `beside` runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Beside {
+    /// `split.early`'s: the sets it makes are not there yet.
+    Early,
+    /// The table's.
+    Table,
+}
+
 /// Apply `table` (the table's text, `split.main` included), running
-/// `beside` while nft parses it: Err when it is not in (the previous
-/// table stays as it was); Ok(Some) when it is, but the rest of the day's
-/// tokens are not (the next rotation adds them).
+/// `beside` while nft parses it (and first while `split.early`'s nft
+/// runs, if any): Err when it is not in (the previous table stays as it
+/// was); Ok(Some) when it is, but the rest of the day's tokens are not
+/// (the next rotation adds them).
 pub fn apply(
     nft: &Path,
     table: &str,
     split: &Split,
-    beside: &mut dyn FnMut(),
+    beside: &mut dyn FnMut(Beside),
 ) -> Result<Option<Error>> {
     let rest = || -> std::result::Result<(), String> {
         if split.rest.is_empty() {
@@ -30,16 +40,18 @@ pub fn apply(
     };
     let sent = match &split.early {
         Some(early) => {
-            nft::run(nft, &["-f", "-"], early.as_bytes())?;
+            let made = nft::start(nft, &["-f", "-"], early.as_bytes())?;
+            beside(Beside::Early);
+            made.finish()?;
             let main = nft::start(nft, &["-f", "-"], table.as_bytes())?;
             let sent = rest();
-            beside();
+            beside(Beside::Table);
             main.finish()?;
             sent
         }
         None => {
             let main = nft::start(nft, &["-f", "-"], table.as_bytes())?;
-            beside();
+            beside(Beside::Table);
             main.finish()?;
             rest()
         }
