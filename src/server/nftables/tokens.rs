@@ -15,7 +15,8 @@
 //! before, of and after the packet's (`twp`, `twc`, `twn`); each is split
 //! into even and odd periods, because nft's 1 s interval ends would leave
 //! a gap between adjacent ranges. Token j is thus taken in periods j-1, j
-//! and j+1 only: the lookups are a constant few per datagram.
+//! and j+1 only: the lookups are a constant few per datagram (each in the
+//! log of the periods installed, windows.rs).
 
 use std::fmt::Write;
 

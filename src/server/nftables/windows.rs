@@ -2,7 +2,10 @@
 //! of and after its own (for tokens and `ahead` doors): each is split into
 //! even and odd periods, because nft's 1 s interval ends would leave a gap
 //! between adjacent ranges. The lookups are a constant few per packet,
-//! however many periods are installed.
+//! however many periods are installed; each walks the kernel's tree of
+//! intervals, in the log of them (six lookups in maps of 720 intervals
+//! cost 1.1 us more a packet than in maps of 3, measured with nft alone
+//! on 2026-12-06).
 
 use super::layout::prio;
 
