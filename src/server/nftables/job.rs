@@ -74,8 +74,8 @@ impl Job {
         // the time for no more safety.) A day of tokens may follow in
         // batches of its own (apply.rs).
         // The copy's `ahead` sequences (the next hour's) are derived while
-        // an nft runs: the first one (25 ms of a day of 30 s periods for
-        // 100 doors that are not on the way of the sets' elements).
+        // the first nft runs, out of the way of the sets' elements (25 ms
+        // for a day of 30 s periods for 100 doors).
         let mut copied = !rs.layout.chained;
         let applied = apply::apply(&self.nft, &applied, &split, &mut |at| {
             if let (Some(c), Beside::Table) = (plan.as_mut(), at) {
